@@ -1,0 +1,97 @@
+/**
+ * Every Redis key and stream name of SPEC §2. Nothing else in the repo concatenates key strings.
+ * Names are exact: upstream producers, operator scripts and dashboards speak them.
+ */
+
+const Q = "quantum";
+
+/** Streams (SPEC §2.1). */
+export const streams = {
+  applyPlan: `${Q}:stream:apply.plan`,
+  applyResult: `${Q}:stream:apply.result`,
+  harvestProposal: `${Q}:stream:harvest.proposal`,
+  p35Alerts: `${Q}:p35:alerts`,
+  deadLetter: `${Q}:stream:deadletter`,
+  paperOrders: `${Q}:paper:orders`,
+} as const;
+
+/** Consumer groups (SPEC §2.1). */
+export const groups = {
+  governor: "governor",
+  p33: "p33",
+  p35: "p35_decision_intel",
+  p33Ledger: "p33_ledger",
+  apply: "apply",
+} as const;
+
+/** Default approximate MAXLEN of every XADD (SPEC §2). */
+export const DEFAULT_STREAM_MAXLEN = 10_000;
+/** MAXLEN of the P3.5 alert stream. */
+export const ALERT_STREAM_MAXLEN = 1_000;
+
+export const keys = {
+  // §2.2 proposals
+  harvestProposal: (symbol: string) => `${Q}:harvest:proposal:${symbol}`,
+  // §2.4 permits
+  governorPermit: (planId: string) => `${Q}:permit:${planId}`,
+  p33Permit: (planId: string) => `${Q}:permit:p33:${planId}`,
+  governorBlock: (planId: string) => `${Q}:governor:block:${planId}`,
+  execRecord: (planId: string) => `${Q}:apply:exec:${planId}`,
+  /** Marker that a plan_id was published to apply.plan (publish-once guard). */
+  planPublished: (planId: string) => `${Q}:apply:plan_published:${planId}`,
+  /** Marker that the result of a plan_id was published (exactly one result). */
+  resultPublished: (planId: string) => `${Q}:apply:result_published:${planId}`,
+  /** Apply Layer in-flight lock per symbol (one plan in flight per symbol across instances). */
+  symbolLock: (symbol: string) => `${Q}:apply:lock:${symbol}`,
+  /** This system's protective stop for a symbol (UPDATE_SL). */
+  protectiveStop: (symbol: string) => `${Q}:apply:protective_stop:${symbol}`,
+  // §2.5 control keys
+  killSwitch: `${Q}:global:kill_switch`,
+  killSwitchReason: `${Q}:global:kill_switch:reason`,
+  killSwitchBy: `${Q}:global:kill_switch:by`,
+  killSwitchAt: `${Q}:global:kill_switch:at`,
+  tradingState: `${Q}:global:trading_state`,
+  reconcileHold: (symbol: string) => `${Q}:reconcile:hold:${symbol}`,
+  cooldownLastExecTs: (symbol: string) => `${Q}:cooldown:last_exec_ts:${symbol}`,
+  // §2.6 positions
+  positionSnapshot: (symbol: string) => `${Q}:position:snapshot:${symbol}`,
+  positionLedger: (symbol: string) => `${Q}:position:ledger:${symbol}`,
+  positionView: (symbol: string) => `${Q}:position:${symbol}`,
+  paperPosition: (symbol: string) => `${Q}:paper:position:${symbol}`,
+  paperOrder: (clientOrderId: string) => `${Q}:paper:order:${clientOrderId}`,
+  paperOrderSeq: `${Q}:paper:order_seq`,
+  // §2.8 P3.5
+  p35Bucket: (yyyymmddhhmm: string) => `${Q}:p35:bucket:${yyyymmddhhmm}`,
+  p35DecisionCounts: (window: string) => `${Q}:p35:decision:counts:${window}`,
+  p35ReasonTop: (window: string) => `${Q}:p35:reason:top:${window}`,
+  p35UnknownDecisionTop5m: `${Q}:p35:unknown_decision:top:5m`,
+  p35Status: `${Q}:p35:status`,
+  p35AlertCooldown: (reason: string, severity: string) => `${Q}:p35:alert:cooldown:${reason}:${severity}`,
+  // per-service status (quantumctl mode / health)
+  serviceStatus: (service: string) => `${Q}:service:${service}:status`,
+} as const;
+
+/** Key patterns for SCAN (operators' tools). */
+export const keyPatterns = {
+  harvestProposal: `${Q}:harvest:proposal:*`,
+  positionSnapshot: `${Q}:position:snapshot:*`,
+  positionLedger: `${Q}:position:ledger:*`,
+  p35Bucket: `${Q}:p35:bucket:*`,
+  execRecord: `${Q}:apply:exec:*`,
+  serviceStatus: `${Q}:service:*:status`,
+} as const;
+
+/** The symbol at the end of a per-symbol key, or null. */
+export function symbolFromKey(key: string, pattern: string): string | null {
+  const prefix = pattern.endsWith("*") ? pattern.slice(0, -1) : pattern;
+  return key.startsWith(prefix) ? key.slice(prefix.length) : null;
+}
+
+/** Keyspace-notification channel of a key in a database (`__keyspace@<db>__:<key>`). */
+export function keyspaceChannel(db: number, key: string): string {
+  return `__keyspace@${db}__:${key}`;
+}
+
+/** The P3.5 windows (SPEC §2.8) and their length in minutes. */
+export const P35_WINDOWS = { "1m": 1, "5m": 5, "15m": 15, "1h": 60 } as const;
+export type P35Window = keyof typeof P35_WINDOWS;

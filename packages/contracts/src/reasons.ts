@@ -1,0 +1,139 @@
+/**
+ * Bounded reason codes (SPEC §5). Every reason written to a result, a permit or a metric label comes from
+ * one of these lists. Exchange error codes and other free text go to `detail`, never into a reason.
+ */
+
+export const DECISIONS = ["EXECUTE", "SKIP", "BLOCKED", "ERROR"] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export const ACTIONS = ["FULL_CLOSE_PROPOSED", "PARTIAL_75", "PARTIAL_50", "UPDATE_SL", "HOLD"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const MISSING_PERMIT_KINDS = ["missing_both", "missing_governor", "missing_p33"] as const;
+export type MissingPermitKind = (typeof MISSING_PERMIT_KINDS)[number];
+
+export const APPLY_REASONS = [
+  "none",
+  "not_in_allowlist",
+  "kill_switch_active",
+  "trading_state_halted",
+  "reduce_only_state",
+  "kill_score_critical",
+  "kill_score_warning_risk_increase",
+  "kill_score_warning_close_ok",
+  "duplicate_plan",
+  "action_hold",
+  "missing_new_sl",
+  "unknown_action",
+  "permit_timeout_or_missing:missing_both",
+  "permit_timeout_or_missing:missing_governor",
+  "permit_timeout_or_missing:missing_p33",
+  "governor_blocked",
+  "governor_denied",
+  "p33_permit_denied",
+  "invalid_safe_qty",
+  "qty_below_min",
+  "exchange_rejected",
+  "exchange_unknown_resolved_not_filled",
+  "exchange_rate_limited",
+  "missing_credentials",
+  "internal_error",
+] as const;
+export type ApplyReason = (typeof APPLY_REASONS)[number];
+
+export const P33_DENY_REASONS = [
+  "invalid_plan",
+  "not_in_allowlist",
+  "no_exchange_snapshot",
+  "stale_exchange_state",
+  "no_position",
+  "reconcile_required_side_mismatch",
+  "reconcile_required_qty_mismatch",
+  "cooldown_in_flight",
+  "reconcile_hold_active",
+] as const;
+export type P33DenyReason = (typeof P33_DENY_REASONS)[number];
+export const P33_ALLOW_REASON = "sanity_checks_passed" as const;
+
+export const ALERT_SEVERITIES = ["MEDIUM", "HIGH", "CRITICAL"] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** Reasons P3.5 raises for decision-mix conditions (seed 004 action guide). */
+export const P35_MIX_ALERT_REASONS = ["execute_rate_low", "blocked_rate_high", "error_rate_high"] as const;
+export type P35MixAlertReason = (typeof P35_MIX_ALERT_REASONS)[number];
+
+/** Outcomes of the consume script (SPEC §2.4). */
+export const CONSUME_OUTCOMES = [
+  "ok",
+  "kill_switch_active",
+  "trading_state_halted",
+  "missing_both",
+  "missing_governor",
+  "missing_p33",
+  "already_executed",
+] as const;
+export type ConsumeOutcome = (typeof CONSUME_OUTCOMES)[number];
+
+/** Execution record states (SPEC §3.1). */
+export const EXEC_STATES = ["CLAIMED", "SUBMITTING", "FILLED", "REJECTED", "UNKNOWN", "DONE"] as const;
+export type ExecState = (typeof EXEC_STATES)[number];
+
+export const APPLY_MODES = ["dry_run", "paper", "testnet", "production"] as const;
+export type ApplyMode = (typeof APPLY_MODES)[number];
+
+export const EXCHANGE_VENUES = ["paper", "testnet", "production"] as const;
+export type ExchangeVenue = (typeof EXCHANGE_VENUES)[number];
+
+export const TRADING_STATES = ["ACTIVE", "REDUCE_ONLY", "HALTED"] as const;
+export type TradingState = (typeof TRADING_STATES)[number];
+
+/** `apply_executed_total{status}` label values (SPEC §3.1). */
+export const EXECUTED_STATUSES = [
+  "success",
+  "kill_switch",
+  "testnet_bypass",
+  "rejected",
+  "unknown",
+  "error",
+] as const;
+export type ExecutedStatus = (typeof EXECUTED_STATUSES)[number];
+
+export function isApplyReason(s: string): s is ApplyReason {
+  return (APPLY_REASONS as readonly string[]).includes(s);
+}
+
+/**
+ * Reduce free text to a bounded code: the longest known code that the text starts with
+ * (`permit_timeout_or_missing:missing_p33` before `permit_timeout_or_missing`), else the text before the first
+ * `:`, lower-cased and stripped to `[a-z0-9_]`, at most 64 chars. The remainder is detail.
+ */
+export function boundReason(
+  raw: string,
+  known: readonly string[] = ALL_KNOWN_REASONS,
+): { reason: string; detail: string } {
+  const text = raw.trim();
+  if (text === "") return { reason: "none", detail: "" };
+  let best = "";
+  for (const code of known) {
+    if (
+      (text === code || text.startsWith(`${code}:`) || text.startsWith(`${code} `)) &&
+      code.length > best.length
+    ) {
+      best = code;
+    }
+  }
+  if (best !== "") return { reason: best, detail: text.slice(best.length).replace(/^[:\s]+/, "") };
+  const idx = text.indexOf(":");
+  const head = idx >= 0 ? text.slice(0, idx) : text;
+  const detail = idx >= 0 ? text.slice(idx + 1).trim() : "";
+  const code = head
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 64);
+  return { reason: code === "" ? "unknown" : code, detail };
+}
+
+export const ALL_KNOWN_REASONS: readonly string[] = [
+  ...new Set<string>([...APPLY_REASONS, ...P33_DENY_REASONS, P33_ALLOW_REASON, ...P35_MIX_ALERT_REASONS]),
+];
