@@ -1,0 +1,77 @@
+--[[
+  Claim the execution of a plan without permits: the TESTNET bypass path (SPEC §3.1, never in production).
+  Same kill switch, trading state and execution-record rules as consumePermits-5.lua.
+
+  Input:
+    KEYS[1] kill switch key          quantum:global:kill_switch          (string)
+    KEYS[2] trading state key        quantum:global:trading_state        (string)
+    KEYS[3] execution record key     quantum:apply:exec:<plan_id>        (hash)
+
+    ARGV[1] now                      epoch milliseconds (integer string)
+    ARGV[2] missingKillSwitchHalts   "1" = a missing kill switch halts (production), "0" = armed
+    ARGV[3] execRecordTtlSec         TTL of the execution record, seconds (integer > 0)
+    ARGV[4] planId
+    ARGV[5] symbol
+
+  Output: { code }
+    code "kill_switch_active"    kill switch halted (nothing written)
+         "trading_state_halted"  trading state HALTED or unknown (nothing written)
+         "already_executed"      the execution record exists (nothing written)
+         "ok"                    record created with state CLAIMED
+
+  All checks run before any write.
+]]
+local killSwitchKey = KEYS[1]
+local tradingStateKey = KEYS[2]
+local execRecordKey = KEYS[3]
+
+local nowMs = tonumber(ARGV[1])
+local missingKillSwitchHalts = ARGV[2] == "1"
+local execRecordTtlSec = tonumber(ARGV[3])
+local planId = ARGV[4]
+local symbol = ARGV[5]
+
+-- Kill switch rule (SPEC §2.5), twin of killSwitchHalts() in src/kill-switch.ts.
+local function killSwitchHalts(value)
+  if not value then
+    return missingKillSwitchHalts
+  end
+  local v = string.lower(string.match(value, "^%s*(.-)%s*$"))
+  if v == "false" or v == "0" or v == "no" or v == "off" then
+    return false
+  end
+  return true -- true|1|yes|on, and any other value: fail closed
+end
+
+-- Trading state: missing, ACTIVE and REDUCE_ONLY pass; HALTED and any unknown value halt.
+local function tradingStateHalts(value)
+  if not value then
+    return false
+  end
+  local v = string.upper(string.match(value, "^%s*(.-)%s*$"))
+  return not (v == "ACTIVE" or v == "REDUCE_ONLY")
+end
+
+if killSwitchHalts(redis.call("GET", killSwitchKey)) then
+  return { "kill_switch_active" }
+end
+
+if tradingStateHalts(redis.call("GET", tradingStateKey)) then
+  return { "trading_state_halted" }
+end
+
+if redis.call("EXISTS", execRecordKey) == 1 then
+  return { "already_executed" }
+end
+
+local nowSec = string.format("%.3f", nowMs / 1000)
+redis.call("HSET", execRecordKey,
+  "state", "CLAIMED",
+  "plan_id", planId,
+  "symbol", symbol,
+  "created_at", nowSec,
+  "updated_at", nowSec)
+if execRecordTtlSec and execRecordTtlSec > 0 then
+  redis.call("EXPIRE", execRecordKey, execRecordTtlSec)
+end
+return { "ok" }

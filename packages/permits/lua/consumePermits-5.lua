@@ -1,0 +1,98 @@
+--[[
+  Consume both permits of a plan atomically (SPEC §2.4).
+
+  Input:
+    KEYS[1] Governor permit key      quantum:permit:<plan_id>            (string, JSON)
+    KEYS[2] P3.3 permit key          quantum:permit:p33:<plan_id>        (string, JSON)
+    KEYS[3] kill switch key          quantum:global:kill_switch          (string)
+    KEYS[4] trading state key        quantum:global:trading_state        (string)
+    KEYS[5] execution record key     quantum:apply:exec:<plan_id>        (hash)
+
+    ARGV[1] now                      epoch milliseconds (integer string)
+    ARGV[2] missingKillSwitchHalts   "1" = a missing kill switch halts (production), "0" = armed
+    ARGV[3] execRecordTtlSec         TTL of the execution record, seconds (integer > 0)
+    ARGV[4] planId
+    ARGV[5] symbol
+
+  Output: { code, govValue|false, p33Value|false, govPttl, p33Pttl }
+    code "kill_switch_active"    kill switch halted (nothing written)
+         "trading_state_halted"  trading state HALTED or unknown (nothing written)
+         "missing_both" | "missing_governor" | "missing_p33"   (nothing written, permits untouched)
+         "already_executed"      the execution record exists (nothing written)
+         "ok"                    both permits deleted, record created with state CLAIMED
+    govValue / p33Value: the permit values when code is "ok", else false
+    govPttl / p33Pttl:   PTTL of each permit read before any write (-2 missing, -1 no expiry)
+
+  All checks run before any write (Redis has no rollback).
+]]
+local govPermitKey = KEYS[1]
+local p33PermitKey = KEYS[2]
+local killSwitchKey = KEYS[3]
+local tradingStateKey = KEYS[4]
+local execRecordKey = KEYS[5]
+
+local nowMs = tonumber(ARGV[1])
+local missingKillSwitchHalts = ARGV[2] == "1"
+local execRecordTtlSec = tonumber(ARGV[3])
+local planId = ARGV[4]
+local symbol = ARGV[5]
+
+-- Kill switch rule (SPEC §2.5), twin of killSwitchHalts() in src/kill-switch.ts.
+local function killSwitchHalts(value)
+  if not value then
+    return missingKillSwitchHalts
+  end
+  local v = string.lower(string.match(value, "^%s*(.-)%s*$"))
+  if v == "false" or v == "0" or v == "no" or v == "off" then
+    return false
+  end
+  return true -- true|1|yes|on, and any other value: fail closed
+end
+
+-- Trading state: missing, ACTIVE and REDUCE_ONLY pass; HALTED and any unknown value halt.
+local function tradingStateHalts(value)
+  if not value then
+    return false
+  end
+  local v = string.upper(string.match(value, "^%s*(.-)%s*$"))
+  return not (v == "ACTIVE" or v == "REDUCE_ONLY")
+end
+
+local govPttl = redis.call("PTTL", govPermitKey)
+local p33Pttl = redis.call("PTTL", p33PermitKey)
+
+if killSwitchHalts(redis.call("GET", killSwitchKey)) then
+  return { "kill_switch_active", false, false, govPttl, p33Pttl }
+end
+
+if tradingStateHalts(redis.call("GET", tradingStateKey)) then
+  return { "trading_state_halted", false, false, govPttl, p33Pttl }
+end
+
+local govValue = redis.call("GET", govPermitKey)
+local p33Value = redis.call("GET", p33PermitKey)
+if not govValue and not p33Value then
+  return { "missing_both", false, false, govPttl, p33Pttl }
+elseif not govValue then
+  return { "missing_governor", false, false, govPttl, p33Pttl }
+elseif not p33Value then
+  return { "missing_p33", false, false, govPttl, p33Pttl }
+end
+
+if redis.call("EXISTS", execRecordKey) == 1 then
+  return { "already_executed", false, false, govPttl, p33Pttl }
+end
+
+-- Writes: consume both permits, claim the execution.
+local nowSec = string.format("%.3f", nowMs / 1000)
+redis.call("DEL", govPermitKey, p33PermitKey)
+redis.call("HSET", execRecordKey,
+  "state", "CLAIMED",
+  "plan_id", planId,
+  "symbol", symbol,
+  "created_at", nowSec,
+  "updated_at", nowSec)
+if execRecordTtlSec and execRecordTtlSec > 0 then
+  redis.call("EXPIRE", execRecordKey, execRecordTtlSec)
+end
+return { "ok", govValue, p33Value, govPttl, p33Pttl }
