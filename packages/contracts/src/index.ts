@@ -1,4 +1,32 @@
 export {
+  type DecodeResult,
+  decodeFail,
+  decodeOk,
+  decodeWith,
+  type FieldMap,
+  fieldsToRecord,
+  isPlainRecord,
+  parseJson,
+  recordToFields,
+} from "./codec.js";
+export {
+  DECIMAL_STRING_RE,
+  decimalString,
+  isDecimalString,
+  MAX_NUMBER_CHARS,
+  numberToDecimalString,
+} from "./decimal-string.js";
+export { EncodeError } from "./encode-error.js";
+export { DecodeError } from "./errors.js";
+export {
+  defineHashCodec,
+  type FieldSpec,
+  type FieldSpecs,
+  type HashCodec,
+  type HashCodecOptions,
+} from "./hash-codec.js";
+export type { JsonObject, JsonValue } from "./json.js";
+export {
   ALERT_STREAM_MAXLEN,
   DEFAULT_STREAM_MAXLEN,
   groups,
@@ -10,6 +38,81 @@ export {
   streams,
   symbolFromKey,
 } from "./keys.js";
+export {
+  APPLY_SOURCE,
+  type ApplyPlan,
+  applyPlanFields,
+  decodeApplyPlan,
+  encodeApplyPlan,
+  WIRE_VERSION,
+} from "./messages/apply-plan.js";
+export {
+  type ApplyResult,
+  applyResultFields,
+  decodeApplyResult,
+  encodeApplyResult,
+  errorFieldOf,
+} from "./messages/apply-result.js";
+export {
+  buildDeadLetter,
+  type DeadLetter,
+  type DeadLetterInput,
+  decodeDeadLetter,
+  encodeDeadLetter,
+  MAX_RAW_KEY_CHARS,
+  MAX_RAW_VALUE_CHARS,
+} from "./messages/dead-letter.js";
+export {
+  decodeExecRecord,
+  type ExecRecord,
+  encodeExecRecord,
+  encodeExecRecordPatch,
+  execRecordFields,
+} from "./messages/exec-record.js";
+export {
+  decodeHarvestProposal,
+  encodeHarvestProposal,
+  type HarvestProposal,
+} from "./messages/harvest-proposal.js";
+export { decodeP35Alert, encodeP35Alert, type P35Alert, p35AlertId } from "./messages/p35-alert.js";
+export {
+  decodeGovernorBlock,
+  decodeGovernorPermit,
+  decodeP33Permit,
+  encodeGovernorBlock,
+  encodeGovernorPermit,
+  encodeP33Permit,
+  type GovernorBlock,
+  type GovernorPermit,
+  type P33Permit,
+  type P33PermitAllow,
+  type P33PermitDeny,
+} from "./messages/permits.js";
+export {
+  decodePaperPosition,
+  decodePositionLedger,
+  decodePositionSnapshot,
+  decodePositionView,
+  encodePaperPosition,
+  encodePositionLedger,
+  encodePositionLedgerPatch,
+  encodePositionSnapshot,
+  encodePositionView,
+  type PaperPosition,
+  type PositionLedger,
+  type PositionSnapshot,
+  type PositionView,
+  positionLedgerFields,
+} from "./messages/positions.js";
+export {
+  computePlanId,
+  formatKillScore,
+  PLAN_ID_RE,
+  type PlanIdParts,
+  planIdInput,
+  pyFloatRepr,
+  pyFormatFixed,
+} from "./plan-id.js";
 export {
   ACTIONS,
   type Action,
@@ -34,11 +137,28 @@ export {
   isApplyReason,
   MISSING_PERMIT_KINDS,
   type MissingPermitKind,
+  ORDER_SIDES,
+  type OrderSide,
   P33_ALLOW_REASON,
   P33_DENY_REASONS,
   type P33DenyReason,
   P35_MIX_ALERT_REASONS,
   type P35MixAlertReason,
+  POSITION_SIDES,
+  type PositionSide,
   TRADING_STATES,
   type TradingState,
 } from "./reasons.js";
+export {
+  CLIENT_ORDER_ID_RE,
+  clampDetail,
+  clampText,
+  type FieldCodec,
+  FLOAT_STRING_RE,
+  fields,
+  MAX_DETAIL_CHARS,
+  MAX_JSON_CHARS,
+  parseFloatField,
+  REASON_CODE_RE,
+  SYMBOL_RE,
+} from "./wire.js";

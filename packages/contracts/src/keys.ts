@@ -76,6 +76,7 @@ export const keyPatterns = {
   harvestProposal: `${Q}:harvest:proposal:*`,
   positionSnapshot: `${Q}:position:snapshot:*`,
   positionLedger: `${Q}:position:ledger:*`,
+  paperPosition: `${Q}:paper:position:*`,
   p35Bucket: `${Q}:p35:bucket:*`,
   execRecord: `${Q}:apply:exec:*`,
   serviceStatus: `${Q}:service:*:status`,

@@ -137,3 +137,11 @@ export function boundReason(
 export const ALL_KNOWN_REASONS: readonly string[] = [
   ...new Set<string>([...APPLY_REASONS, ...P33_DENY_REASONS, P33_ALLOW_REASON, ...P35_MIX_ALERT_REASONS]),
 ];
+
+/** Order sides (Binance `side`). */
+export const ORDER_SIDES = ["BUY", "SELL"] as const;
+export type OrderSide = (typeof ORDER_SIDES)[number];
+
+/** Position sides of a snapshot (SPEC §2.6). */
+export const POSITION_SIDES = ["LONG", "SHORT", "NONE"] as const;
+export type PositionSide = (typeof POSITION_SIDES)[number];

@@ -157,6 +157,7 @@ async function startLocalRedis(opts: TestRedisOptions): Promise<TestRedis> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    probe.on("error", () => undefined);
     try {
       await Promise.race([
         exited,

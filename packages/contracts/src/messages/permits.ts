@@ -1,0 +1,243 @@
+import { z } from "zod";
+import { type DecodeResult, decodeFail, decodeWith } from "../codec.js";
+import { EncodeError } from "../encode-error.js";
+import type { JsonObject } from "../json.js";
+import { P33_ALLOW_REASON } from "../reasons.js";
+import { SYMBOL_RE } from "../wire.js";
+import {
+  decodeJsonObject,
+  jsonBool,
+  jsonDecimal,
+  jsonEpochSec,
+  jsonNullableDecimal,
+  jsonObjectOrEmpty,
+  orNull,
+  parseJsonObject,
+} from "./json-fields.js";
+
+const symbol = z
+  .string({ error: (iss) => (iss.input === undefined ? "missing" : "expected a string") })
+  .regex(SYMBOL_RE, "not a symbol");
+const shortText = (max: number) =>
+  z
+    .string({ error: (iss) => (iss.input === undefined ? "missing" : "expected a string") })
+    .min(1, "empty")
+    .max(max, `longer than ${max} chars`);
+
+// ---------------------------------------------------------------- Governor permit `quantum:permit:<plan_id>`
+
+/** The Governor's permit (SPEC §2.4). The Apply Layer requires `granted === true`. */
+export interface GovernorPermit {
+  readonly granted: boolean;
+  readonly symbol: string;
+  /** `EXECUTE` from a granting Governor; kept as written. */
+  readonly decision: string;
+  /** Decimal strings (a JSON number from older writers is converted); null when absent. */
+  readonly computedQty: string | null;
+  readonly computedNotional: string | null;
+  /** Epoch seconds. */
+  readonly createdAt: number;
+  readonly consumed: boolean;
+}
+
+const governorPermitSchema = z
+  .object({
+    granted: jsonBool,
+    symbol,
+    decision: shortText(32),
+    computed_qty: jsonNullableDecimal,
+    computed_notional: jsonNullableDecimal,
+    created_at: jsonEpochSec,
+    consumed: z.boolean({ error: "expected true|false" }).optional(),
+  })
+  .transform(
+    (w): GovernorPermit => ({
+      granted: w.granted,
+      symbol: w.symbol,
+      decision: w.decision,
+      computedQty: w.computed_qty,
+      computedNotional: w.computed_notional,
+      createdAt: w.created_at,
+      consumed: w.consumed ?? false,
+    }),
+  );
+
+/** Decode the JSON value of a Governor permit key. Never throws. */
+export function decodeGovernorPermit(raw: unknown): DecodeResult<GovernorPermit> {
+  return decodeJsonObject(raw, governorPermitSchema);
+}
+
+function checked<T>(json: string, decode: (raw: string) => DecodeResult<T>): string {
+  const back = decode(json);
+  if (!back.ok) throw new EncodeError(back.error.field, back.error.problem);
+  return json;
+}
+
+/** JSON of a Governor permit (the dev governor and `quantumctl permit grant` write it). */
+export function encodeGovernorPermit(p: GovernorPermit): string {
+  const json = JSON.stringify({
+    granted: p.granted,
+    symbol: p.symbol,
+    decision: p.decision,
+    computed_qty: p.computedQty,
+    computed_notional: p.computedNotional,
+    created_at: p.createdAt,
+    consumed: p.consumed,
+  });
+  return checked(json, decodeGovernorPermit);
+}
+
+// ---------------------------------------------------------------- Governor block `quantum:governor:block:<plan_id>`
+
+/** A Governor refusal: the Apply Layer stops waiting with `governor_blocked`. `reason` is the Governor's free text. */
+export interface GovernorBlock {
+  readonly reason: string;
+  /** Epoch seconds; null when the Governor wrote none. */
+  readonly timestamp: number | null;
+  readonly symbol: string;
+}
+
+const governorBlockSchema = z
+  .object({
+    reason: z
+      .string({ error: (iss) => (iss.input === undefined ? "missing" : "expected a string") })
+      .max(1024),
+    timestamp: orNull(jsonEpochSec),
+    symbol: z.string({ error: (iss) => (iss.input === undefined ? "missing" : "expected a string") }).max(64),
+  })
+  .transform((w): GovernorBlock => ({ reason: w.reason, timestamp: w.timestamp, symbol: w.symbol }));
+
+/** Decode the JSON value of a Governor block key. Never throws. */
+export function decodeGovernorBlock(raw: unknown): DecodeResult<GovernorBlock> {
+  return decodeJsonObject(raw, governorBlockSchema);
+}
+
+export function encodeGovernorBlock(b: GovernorBlock): string {
+  return checked(
+    JSON.stringify({ reason: b.reason, timestamp: b.timestamp, symbol: b.symbol }),
+    decodeGovernorBlock,
+  );
+}
+
+// ---------------------------------------------------------------- P3.3 permit `quantum:permit:p33:<plan_id>`
+
+export interface P33PermitAllow {
+  readonly allow: true;
+  readonly symbol: string;
+  /** Decimal string, already floored to the step. Written as both `safe_qty` and `safe_close_qty`. */
+  readonly safeQty: string;
+  /** Signed decimal string. */
+  readonly exchangePositionAmt: string;
+  /** Signed decimal string; null when no ledger existed. */
+  readonly ledgerAmt: string | null;
+  /** Epoch seconds. */
+  readonly createdAt: number;
+  readonly reason: typeof P33_ALLOW_REASON;
+}
+
+export interface P33PermitDeny {
+  readonly allow: false;
+  readonly symbol: string;
+  /** A P3.3 deny reason (P33_DENY_REASONS for this system's writer). */
+  readonly reason: string;
+  /** Structured context of the deny (`{age_seconds}`, `{exchange_amt, ledger_amt, diff, tolerance}`, …). */
+  readonly context: JsonObject;
+  readonly createdAt: number;
+}
+
+export type P33Permit = P33PermitAllow | P33PermitDeny;
+
+/** Same decimal value written two ways (`0.010` vs `0.01`)? Textual, no arithmetic. */
+function sameDecimal(a: string, b: string): boolean {
+  const norm = (s: string) => {
+    let t = s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+    t = t.replace(/^(-?)0+(?=\d)/, "$1");
+    return t === "-0" ? "0" : t;
+  };
+  return norm(a) === norm(b);
+}
+
+const p33AllowSchema = z
+  .object({
+    symbol,
+    safe_qty: orNull(jsonDecimal),
+    safe_close_qty: orNull(jsonDecimal),
+    exchange_position_amt: jsonDecimal,
+    ledger_amt: jsonNullableDecimal,
+    created_at: jsonEpochSec,
+  })
+  .superRefine((w, ctx) => {
+    if (w.safe_qty == null && w.safe_close_qty == null) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["safe_qty"],
+        message: "missing (neither safe_qty nor safe_close_qty)",
+      });
+    } else if (w.safe_qty != null && w.safe_close_qty != null && !sameDecimal(w.safe_qty, w.safe_close_qty)) {
+      ctx.addIssue({ code: "custom", path: ["safe_close_qty"], message: "differs from safe_qty" });
+    }
+  })
+  .transform(
+    (w): P33PermitAllow => ({
+      allow: true,
+      symbol: w.symbol,
+      safeQty: (w.safe_qty ?? w.safe_close_qty)!,
+      exchangePositionAmt: w.exchange_position_amt,
+      ledgerAmt: w.ledger_amt,
+      createdAt: w.created_at,
+      reason: P33_ALLOW_REASON,
+    }),
+  );
+
+const p33DenySchema = z
+  .object({
+    symbol,
+    reason: shortText(256),
+    context: jsonObjectOrEmpty,
+    created_at: jsonEpochSec,
+  })
+  .transform(
+    (w): P33PermitDeny => ({
+      allow: false,
+      symbol: w.symbol,
+      reason: w.reason,
+      context: w.context,
+      createdAt: w.created_at,
+    }),
+  );
+
+/**
+ * Decode a P3.3 permit. An allow is read from `safe_qty` or `safe_close_qty` (older writers wrote only one;
+ * both present must agree); its `reason` text is not judged. Never throws.
+ */
+export function decodeP33Permit(raw: unknown): DecodeResult<P33Permit> {
+  const obj = parseJsonObject(raw);
+  if (!obj.ok) return obj;
+  const allow = obj.value.allow;
+  if (allow === true) return decodeWith<P33Permit>(p33AllowSchema, obj.value);
+  if (allow === false) return decodeWith<P33Permit>(p33DenySchema, obj.value);
+  return decodeFail("allow", allow === undefined ? "missing" : "expected true|false");
+}
+
+/** JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty` (SPEC §2.4, §9). */
+export function encodeP33Permit(p: P33Permit): string {
+  const json = p.allow
+    ? JSON.stringify({
+        allow: true,
+        symbol: p.symbol,
+        safe_qty: p.safeQty,
+        safe_close_qty: p.safeQty,
+        exchange_position_amt: p.exchangePositionAmt,
+        ledger_amt: p.ledgerAmt,
+        created_at: p.createdAt,
+        reason: P33_ALLOW_REASON,
+      })
+    : JSON.stringify({
+        allow: false,
+        symbol: p.symbol,
+        reason: p.reason,
+        context: p.context,
+        created_at: p.createdAt,
+      });
+  return checked(json, decodeP33Permit);
+}
