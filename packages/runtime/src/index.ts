@@ -1,1 +1,71 @@
-export const PACKAGE_PENDING = true;
+export {
+  type EnvAliases,
+  type EnvSource,
+  type EnvVarDoc,
+  envFilesFromArgv,
+  type LoadConfigOptions,
+  listEnvVars,
+  loadConfig,
+  resolveEnv,
+} from "./config.js";
+export { ConfigError } from "./config-error.js";
+export {
+  envBool,
+  envEnum,
+  envInt,
+  envList,
+  envLogLevel,
+  envNumber,
+  envPort,
+  envString,
+  type ListOptions,
+  LOG_LEVELS,
+  type LogLevel,
+  type NumberBounds,
+} from "./env-schemas.js";
+export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
+export { REDACTED, redactPaths, redactString, SENSITIVE_KEYS } from "./redact.js";
+export {
+  BLOCKING_COMMAND_TIMEOUT_MS,
+  type CreateRedisOptions,
+  closeRedis,
+  createRedis,
+  MAIN_COMMAND_TIMEOUT_MS,
+  type RedisConnectionConfig,
+  type RedisRole,
+  reconnectDelayMs,
+  redisDb,
+  redisHealthy,
+  redisOptionsFromConfig,
+  redisReady,
+} from "./redis.js";
+export {
+  type RedisConfig,
+  redisAliases,
+  redisConfigSchema,
+  redisConfigShape,
+  type SentinelAddress,
+} from "./redis-config.js";
+export { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
+export { type StatusHeartbeat, type StatusHeartbeatOptions, startStatusHeartbeat } from "./status.js";
+export {
+  type DecodeError,
+  type DecodeResult,
+  StreamConsumer,
+  type StreamConsumerOptions,
+  type StreamItem,
+} from "./stream-consumer.js";
+export { type GroupInfo, parseXinfoGroups } from "./stream-replies.js";
+export {
+  consumerName,
+  DEAD_LETTER_ERROR_MAX_BYTES,
+  DEAD_LETTER_VALUE_MAX_BYTES,
+  type DeadLetterInput,
+  deadLetter,
+  deadLetterFields,
+  ensureGroup,
+  fieldsToRecord,
+  truncateUtf8,
+  xaddArgs,
+  xaddCapped,
+} from "./streams.js";

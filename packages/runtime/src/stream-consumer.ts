@@ -1,0 +1,377 @@
+import type { StreamMetrics } from "@quantum/metrics";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { deadLetterEntries, decodeEntries } from "./stream-batch.js";
+import {
+  type GroupInfo,
+  parseXautoclaim,
+  parseXinfoGroups,
+  parseXreadgroup,
+  type RawEntry,
+} from "./stream-replies.js";
+import { ensureGroup } from "./streams.js";
+
+export interface DecodeError {
+  message: string;
+  /** The offending field, when one is to blame. */
+  field?: string;
+}
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
+export interface StreamItem<T> {
+  id: string;
+  value: T;
+}
+
+export interface StreamConsumerOptions<T> {
+  /** Connection for XACK, XAUTOCLAIM, dead letters, XINFO. */
+  redis: Redis;
+  /** Separate connection used only for XREADGROUP (it blocks up to blockMs). */
+  blocking: Redis;
+  stream: string;
+  group: string;
+  consumer: string;
+  service: string;
+  /** Start ID when the group is created; default "$". */
+  startId?: string;
+  /** Entries per read; default 100. */
+  batchSize?: number;
+  /** XREADGROUP BLOCK in ms, at most 1000 (default 1000); also bounds how long stop() waits for a read. */
+  blockMs?: number;
+  /** Entries idle longer than this (owned by any consumer) are claimed by the janitor; default 60 000. */
+  claimIdleMs?: number;
+  /** How often the janitor runs XAUTOCLAIM; default 30 000 (and once at start). */
+  janitorIntervalMs?: number;
+  /**
+   * Most entries handed to handleBatch at once; default batchSize (one batch at a time, in stream order).
+   * Above batchSize, batches overlap (new ones are read while earlier ones run) up to this many entries.
+   */
+  maxInFlight?: number;
+  /** Retry backoff after an error or unacknowledged entries: min…max ms (default 100…2000). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  decode: (fields: Record<string, string>, id: string) => DecodeResult<T>;
+  /**
+   * Handle decoded entries; resolve to the ids whose effect is written (they are ACKed, in one XACK). Ids not
+   * returned stay pending and are retried after a backoff. Throwing = nothing of the batch is ACKed.
+   */
+  handleBatch: (items: StreamItem<T>[]) => Promise<readonly string[]>;
+  logger: Logger;
+  metrics?: StreamMetrics;
+}
+
+type State = "idle" | "running" | "stopping" | "stopped";
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A consumer-group reader with SPEC §2.1 semantics: own pending entries first (ID 0), then new ones (>);
+ * XAUTOCLAIM janitor for entries of dead consumers; malformed entries dead-lettered and ACKed; ACK only what
+ * the handler confirmed, one XACK per batch; retries with backoff; survives Redis outages; graceful stop().
+ */
+export class StreamConsumer<T> {
+  private readonly o: Required<Omit<StreamConsumerOptions<T>, "metrics">> & { metrics?: StreamMetrics };
+  private readonly log: Logger;
+  private state: State = "idle";
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private groupReady = false;
+  private readPending = true;
+  private pendingCursor = "0";
+  private retryAt: number | null = null;
+  private retryFailures = 0;
+  private loopErrors = 0;
+  private outage = false;
+  private nextJanitorAt = 0;
+  private inFlight = 0;
+  private readonly inFlightIds = new Set<string>();
+  private readonly batches = new Set<Promise<void>>();
+  private lastLoop = 0;
+
+  constructor(opts: StreamConsumerOptions<T>) {
+    const batchSize = Math.max(1, opts.batchSize ?? 100);
+    this.o = {
+      startId: "$",
+      claimIdleMs: 60_000,
+      janitorIntervalMs: 30_000,
+      retryMinMs: 100,
+      retryMaxMs: 2000,
+      ...opts,
+      batchSize,
+      blockMs: Math.min(1000, Math.max(1, opts.blockMs ?? 1000)),
+      maxInFlight: Math.max(1, opts.maxInFlight ?? batchSize),
+    };
+    this.log = opts.logger.child({ component: "stream-consumer", stream: opts.stream, group: opts.group });
+  }
+
+  /** Epoch ms of the last loop iteration or finished batch (liveness for /health). */
+  get lastLoopAt(): number {
+    return this.lastLoop;
+  }
+
+  /** Whether the loop made progress within `maxStallMs` (default 10 s). */
+  alive(maxStallMs = 10_000): boolean {
+    return this.state === "running" && Date.now() - this.lastLoop <= maxStallMs;
+  }
+
+  /** Whether the consumer group has been ensured (start() done its first step). */
+  get ready(): boolean {
+    return this.groupReady;
+  }
+
+  /** Start the loop (returns at once; the group is created on the first iteration, retried while Redis is down). */
+  start(): void {
+    if (this.state !== "idle") throw new Error("StreamConsumer can only be started once");
+    this.state = "running";
+    this.lastLoop = Date.now();
+    this.o.metrics?.registerStream(this.o.stream);
+    this.loop = this.run();
+  }
+
+  /** Stop reading, let in-flight batches finish and ACK, then resolve. */
+  async stop(): Promise<void> {
+    if (this.state === "idle") this.state = "stopped";
+    if (this.state === "running") this.state = "stopping";
+    this.wake?.();
+    await this.loop;
+    this.state = "stopped";
+  }
+
+  /** Entries delivered to the group and not yet acknowledged (XPENDING count). */
+  async pending(): Promise<number> {
+    return (await this.groupInfo()).pending;
+  }
+
+  /** Entries not yet delivered to the group (XINFO GROUPS lag; null when Redis cannot tell). */
+  async lag(): Promise<number | null> {
+    return (await this.groupInfo()).lag;
+  }
+
+  async groupInfo(): Promise<GroupInfo> {
+    const groups = parseXinfoGroups(await this.o.redis.call("XINFO", "GROUPS", this.o.stream));
+    const g = groups.find((x) => x.name === this.o.group);
+    if (g === undefined) throw new Error(`consumer group ${this.o.group} does not exist on ${this.o.stream}`);
+    return g;
+  }
+
+  private get concurrent(): boolean {
+    return this.o.maxInFlight > this.o.batchSize;
+  }
+
+  private room(): number {
+    if (this.inFlight > 0 && !this.concurrent) return 0;
+    return Math.min(this.o.batchSize, this.o.maxInFlight - this.inFlight);
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(this.o.retryMinMs * 2 ** Math.max(0, attempt - 1), this.o.retryMaxMs);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wake = done;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.state === "running") {
+      this.lastLoop = Date.now();
+      try {
+        if (!this.groupReady) {
+          await ensureGroup(this.o.redis, this.o.stream, this.o.group, this.o.startId);
+          this.groupReady = true;
+        }
+        await this.janitor();
+        if (this.state !== "running") break;
+        if (this.room() <= 0) {
+          await Promise.race(this.batches);
+          continue;
+        }
+        const entries = await this.read();
+        this.recovered();
+        if (this.state !== "running") break; // entries read now stay pending: re-read at restart or claimed
+        if (entries.length > 0) {
+          const batch = this.dispatch(entries);
+          if (!this.concurrent) await batch;
+        }
+      } catch (err) {
+        this.loopFailed(err);
+        await this.sleep(this.backoff(++this.loopErrors));
+      }
+    }
+    await Promise.allSettled([...this.batches]);
+  }
+
+  private recovered(): void {
+    this.loopErrors = 0;
+    this.o.metrics?.redisUp(true);
+    if (this.outage) {
+      this.outage = false;
+      this.log.info({}, "stream reads resumed");
+    }
+  }
+
+  private loopFailed(err: unknown): void {
+    const text = errorText(err);
+    if (text.includes("NOGROUP")) this.groupReady = false;
+    this.readPending = true;
+    this.pendingCursor = "0";
+    if (this.o.redis.status !== "ready" || this.o.blocking.status !== "ready") this.o.metrics?.redisUp(false);
+    if (!this.outage) {
+      this.outage = true;
+      this.log.warn({ err: { message: text } }, "stream read failed, retrying");
+    }
+  }
+
+  private scheduleRetry(): void {
+    this.retryFailures++;
+    const at = Date.now() + this.backoff(this.retryFailures);
+    this.retryAt = this.retryAt === null ? at : Math.min(this.retryAt, at);
+  }
+
+  /** Own pending entries from `pendingCursor` while in a pending pass, else new ones (BLOCK). */
+  private async read(): Promise<RawEntry[]> {
+    const { blocking, group, consumer, stream } = this.o;
+    const count = String(this.room());
+    if (!this.readPending && this.retryAt !== null && Date.now() >= this.retryAt) {
+      this.retryAt = null;
+      this.readPending = true;
+      this.pendingCursor = "0";
+    }
+    if (this.readPending) {
+      const args = ["GROUP", group, consumer, "COUNT", count, "STREAMS", stream, this.pendingCursor];
+      const entries = parseXreadgroup(await blocking.call("XREADGROUP", ...args));
+      const last = entries.at(-1);
+      if (last === undefined) {
+        this.readPending = false;
+        return [];
+      }
+      this.pendingCursor = last.id;
+      return entries.filter((e) => !this.inFlightIds.has(e.id));
+    }
+    const untilRetry = this.retryAt === null ? this.o.blockMs : this.retryAt - Date.now();
+    const block = String(Math.max(1, Math.min(this.o.blockMs, untilRetry)));
+    const args = ["GROUP", group, consumer, "COUNT", count, "BLOCK", block, "STREAMS", stream, ">"];
+    return parseXreadgroup(await blocking.call("XREADGROUP", ...args));
+  }
+
+  /** XAUTOCLAIM entries idle > claimIdleMs into this consumer and process them like any other. */
+  private async janitor(): Promise<void> {
+    const now = Date.now();
+    if (now < this.nextJanitorAt) return;
+    this.nextJanitorAt = now + this.o.janitorIntervalMs;
+    const { redis, stream, group, consumer, claimIdleMs } = this.o;
+    let cursor = "0-0";
+    for (let round = 0; round < 10 && this.state === "running"; round++) {
+      const count = this.room();
+      if (count <= 0) break;
+      const reply = await redis.call(
+        "XAUTOCLAIM",
+        stream,
+        group,
+        consumer,
+        String(claimIdleMs),
+        cursor,
+        "COUNT",
+        String(count),
+      );
+      const { next, entries, deleted } = parseXautoclaim(reply);
+      if (deleted.length > 0)
+        this.log.warn({ ids: deleted }, "pending entries no longer in the stream were dropped");
+      const fresh = entries.filter((e) => !this.inFlightIds.has(e.id));
+      if (fresh.length > 0) {
+        this.o.metrics?.message(stream, "reclaimed", fresh.length);
+        this.log.info({ count: fresh.length, firstId: fresh[0]?.id }, "reclaimed idle pending entries");
+        const batch = this.dispatch(fresh);
+        if (!this.concurrent) await batch;
+      }
+      cursor = next;
+      if (cursor === "0-0") break;
+    }
+    const pending = await this.pendingCount();
+    this.o.metrics?.pending(stream, pending);
+  }
+
+  private async pendingCount(): Promise<number> {
+    const reply = await this.o.redis.call("XPENDING", this.o.stream, this.o.group);
+    return Array.isArray(reply) ? Number(reply[0] ?? 0) : 0;
+  }
+
+  private dispatch(entries: RawEntry[]): Promise<void> {
+    for (const e of entries) this.inFlightIds.add(e.id);
+    this.inFlight += entries.length;
+    const batch: Promise<void> = this.process(entries)
+      .catch((err: unknown) => {
+        this.scheduleRetry();
+        this.log.error({ err }, "batch processing failed, entries stay pending");
+      })
+      .finally(() => {
+        for (const e of entries) this.inFlightIds.delete(e.id);
+        this.inFlight -= entries.length;
+        this.batches.delete(batch);
+        this.lastLoop = Date.now();
+      });
+    this.batches.add(batch);
+    return batch;
+  }
+
+  private async process(entries: RawEntry[]): Promise<void> {
+    const { redis, stream, group, service, metrics } = this.o;
+    const { items, bad, gone } = decodeEntries(entries, this.o.decode);
+    const ack: string[] = [...gone];
+    let clean = true;
+    if (bad.length > 0) {
+      const written = await deadLetterEntries(redis, { stream, service }, bad);
+      for (const b of written) this.log.warn({ id: b.id, error: b.error }, "malformed entry dead-lettered");
+      metrics?.deadLetter(stream, written.length);
+      metrics?.message(stream, "deadletter", written.length);
+      ack.push(...written.map((b) => b.id));
+      if (written.length < bad.length) {
+        clean = false;
+        this.log.warn({ count: bad.length - written.length }, "dead-letter write failed, will retry");
+      }
+    }
+    let handled: string[] = [];
+    if (items.length > 0) {
+      try {
+        const wanted = new Set(items.map((i) => i.id));
+        handled = [...new Set(await this.o.handleBatch(items))].filter((id) => wanted.has(id));
+        if (handled.length < items.length) clean = false;
+      } catch (err) {
+        clean = false;
+        this.log.error(
+          { err, count: items.length, firstId: items[0]?.id },
+          "batch handler failed, entries stay pending",
+        );
+      }
+    }
+    ack.push(...handled);
+    if (ack.length > 0) {
+      try {
+        await redis.xack(stream, group, ...ack);
+      } catch (err) {
+        clean = false;
+        handled = [];
+        this.log.warn(
+          { err: { message: errorText(err) }, count: ack.length },
+          "xack failed, entries stay pending",
+        );
+      }
+    }
+    metrics?.message(stream, "processed", handled.length);
+    metrics?.message(stream, "failed", items.length - handled.length);
+    if (clean) {
+      if (this.retryAt === null) this.retryFailures = 0;
+    } else {
+      this.scheduleRetry();
+    }
+  }
+}
