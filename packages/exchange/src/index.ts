@@ -1,1 +1,70 @@
-export const PACKAGE_PENDING = true;
+export { BinanceUsdmExchange, type BinanceUsdmExchangeOptions } from "./binance-usdm.js";
+export {
+  classifyError,
+  DEFAULT_RETRY_AFTER_MS,
+  FATAL_CODES,
+  parseRetryAfter,
+  RATE_LIMIT_CODES,
+  redact,
+  UNKNOWN_CODES,
+} from "./classify.js";
+export {
+  CLIENT_ORDER_ID_PATTERN,
+  type ClientOrderPurpose,
+  clientOrderIdFor,
+  isValidClientOrderId,
+} from "./client-order-id.js";
+export { type CreateExchangeOptions, createExchange } from "./create-exchange.js";
+export { ExchangeConfigError, type ExchangeConfigErrorCode } from "./errors/exchange-config-error.js";
+export { describeFailure, ExchangeRequestError } from "./errors/exchange-request-error.js";
+export { InvalidOrderError } from "./errors/invalid-order-error.js";
+export { MalformedResponseError } from "./errors/malformed-response-error.js";
+export {
+  DEFAULT_BASE_URLS,
+  type LiveVenue,
+  LOOPBACK_HOSTS,
+  resolveBaseUrl,
+  VENUE_HOSTS,
+} from "./host-allowlist.js";
+export {
+  PaperExchange,
+  type PaperExchangeOptions,
+  seedPaperPosition,
+  setPaperMarkPrice,
+} from "./paper-exchange.js";
+export { DEFAULT_PAPER_RULES } from "./paper-rules.js";
+export {
+  floorToStep,
+  formatToStep,
+  type QuantityRejectReason,
+  type RoundedQuantity,
+  type RoundQuantityOptions,
+  roundOrderQuantity,
+  stepDecimals,
+} from "./quantity.js";
+export {
+  type CancelResult,
+  type Exchange,
+  type ExchangeFailure,
+  type ExchangeObserver,
+  type ExchangePosition,
+  type ExchangeVenue,
+  type FatalOutcome,
+  type NotSentOutcome,
+  type ObservedOutcome,
+  type OrderInfo,
+  type OrderLookupOptions,
+  type OrderOutcome,
+  type OrderQueryResult,
+  type OrderRequest,
+  type OrderSide,
+  type OrderType,
+  observedOutcome,
+  type PlacedOutcome,
+  type PositionMode,
+  type PositionSide,
+  type RateLimitedOutcome,
+  type RejectedOutcome,
+  type SymbolRules,
+  type UnknownOutcome,
+} from "./types.js";

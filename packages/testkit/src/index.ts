@@ -1,4 +1,19 @@
 export { type EventuallyOptions, eventually } from "./eventually.js";
+export {
+  DEFAULT_FAKE_SYMBOLS,
+  type FakeBinance,
+  type FakeBinanceOptions,
+  type FakeFault,
+  type FakeFaultKind,
+  type FakeFaultSpec,
+  type FakeOrder,
+  type FakePosition,
+  type FakePositionSeed,
+  type FakePositionSide,
+  type FakeRequestRecord,
+  type FakeSymbolSpec,
+  startFakeBinance,
+} from "./fake-binance/index.js";
 export { freePort } from "./ports.js";
 export {
   hasMetric,

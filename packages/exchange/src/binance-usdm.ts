@@ -1,0 +1,372 @@
+import { createHmac } from "node:crypto";
+import { USDMClient } from "binance";
+import {
+  parseAlgoCancel,
+  parseAlgoOrder,
+  parseExchangeInfo,
+  parseOrder,
+  parsePositionMode,
+  parsePositions,
+  parseServerTime,
+  placedOutcome,
+} from "./binance-parse.js";
+import { classifyError, headerValue } from "./classify.js";
+import { ExchangeConfigError } from "./errors/exchange-config-error.js";
+import { ExchangeRequestError } from "./errors/exchange-request-error.js";
+import { type LiveVenue, resolveBaseUrl } from "./host-allowlist.js";
+import { validateOrderRequest } from "./order-request.js";
+import { SymbolRulesCache } from "./symbol-rules-cache.js";
+import {
+  type CancelResult,
+  type Exchange,
+  type ExchangeFailure,
+  type ExchangeObserver,
+  type ExchangePosition,
+  type OrderLookupOptions,
+  type OrderOutcome,
+  type OrderQueryResult,
+  type OrderRequest,
+  observedOutcome,
+  type PositionMode,
+  type SymbolRules,
+} from "./types.js";
+
+export interface BinanceUsdmExchangeOptions {
+  venue: LiveVenue;
+  apiKey: string;
+  apiSecret: string;
+  /** Override of the venue's default URL; its host must be on the venue's allowlist. */
+  baseUrl?: string;
+  /** Accept 127.0.0.1 / localhost / ::1 (tests, FakeBinance). Default false. */
+  allowLoopback?: boolean;
+  /** Per-request timeout (the library's default is 5 minutes). Default 5000. */
+  timeoutMs?: number;
+  /** recvWindow of signed requests. Default 5000. */
+  recvWindowMs?: number;
+  /** exchangeInfo cache TTL. Default 10 min. */
+  exchangeInfoTtlMs?: number;
+  /** Resync the clock offset (GET /fapi/v1/time) at least this often. Default 15 min. */
+  clockSyncIntervalMs?: number;
+  observer?: ExchangeObserver;
+}
+
+type Endpoint =
+  | "server_time"
+  | "exchange_info"
+  | "positions"
+  | "position_mode"
+  | "new_order"
+  | "query_order"
+  | "cancel_order"
+  | "new_algo_order"
+  | "query_algo_order"
+  | "cancel_algo_order";
+
+type CallResult = { ok: true; data: unknown } | { ok: false; failure: ExchangeFailure; code: number | null };
+
+const NOT_FOUND_CODES: readonly number[] = [-2013];
+const NOT_OPEN_CODES: readonly number[] = [-2011, -2013];
+const NOOP_OBSERVER: ExchangeObserver = { request() {}, rateLimitHeaders() {}, rateLimited() {} };
+
+function positiveInt(name: string, v: number | undefined, fallback: number): number {
+  const n = v ?? fallback;
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ExchangeConfigError("EXCHANGE_OPTION_INVALID", `${name} must be a positive integer`);
+  return n;
+}
+
+function parseJsonBody(data: unknown): unknown {
+  if (typeof data !== "string" || data === "") return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
+}
+
+function intHeader(headers: unknown, name: string): number | null {
+  const v = headerValue(headers, name);
+  if (v === null) return null;
+  const n = Number.parseInt(v, 10);
+  return Number.isNaN(n) ? null : n;
+}
+
+/**
+ * Binance USDⓈ-M Futures through the `binance` package's USDMClient. Every call has a timeout; signed
+ * calls use a clock offset from /fapi/v1/time (one resync + one retry on -1021); order ids are always
+ * ours (the library's id generation and its console warning are bypassed by calling its signed POST
+ * directly); errors come back classified; a 429/418 stops all calls until Retry-After has passed.
+ */
+export class BinanceUsdmExchange implements Exchange {
+  readonly venue: LiveVenue;
+  readonly baseUrl: string;
+  private readonly client: USDMClient;
+  private readonly secrets: readonly string[];
+  private readonly observer: ExchangeObserver;
+  private readonly rules: SymbolRulesCache;
+  private readonly clockSyncIntervalMs: number;
+  private clockSyncedAt = 0;
+  private clockSync: Promise<
+    { ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }
+  > | null = null;
+  private backoffUntil = 0;
+
+  constructor(opts: BinanceUsdmExchangeOptions) {
+    if (opts.apiKey.trim() === "" || opts.apiSecret.trim() === "") {
+      throw new ExchangeConfigError(
+        "EXCHANGE_MISSING_CREDENTIALS",
+        `${opts.venue} exchange needs an API key and secret`,
+      );
+    }
+    this.venue = opts.venue;
+    this.baseUrl = resolveBaseUrl(opts.venue, opts.baseUrl, opts.allowLoopback ?? false);
+    this.secrets = [opts.apiKey, opts.apiSecret];
+    this.observer = opts.observer ?? NOOP_OBSERVER;
+    this.clockSyncIntervalMs = positiveInt("clockSyncIntervalMs", opts.clockSyncIntervalMs, 15 * 60_000);
+    const timeout = positiveInt("timeoutMs", opts.timeoutMs, 5_000);
+    const recvWindow = positiveInt("recvWindowMs", opts.recvWindowMs, 5_000);
+    const onResponse = (data: unknown, headers: unknown): unknown => {
+      const weight = intHeader(headers, "x-mbx-used-weight-1m");
+      const orders = intHeader(headers, "x-mbx-order-count-1m");
+      if (weight !== null || orders !== null) this.observer.rateLimitHeaders(weight, orders);
+      return parseJsonBody(data);
+    };
+    this.client = new USDMClient(
+      {
+        api_key: opts.apiKey,
+        api_secret: opts.apiSecret,
+        baseUrl: this.baseUrl,
+        recvWindow,
+        disableTimeSync: true,
+        parseExceptions: false,
+        beautifyResponses: false,
+        customSignMessageFn: async (message, secret) =>
+          createHmac("sha256", secret).update(message).digest("hex"),
+      },
+      { timeout, transformResponse: [onResponse] },
+    );
+    this.rules = new SymbolRulesCache(() => this.fetchRules(), {
+      ttlMs: positiveInt("exchangeInfoTtlMs", opts.exchangeInfoTtlMs, 10 * 60_000),
+      retryMs: 30_000,
+    });
+  }
+
+  async getPositions(): Promise<ExchangePosition[]> {
+    const r = await this.call("positions", true, () => this.client.getPrivate("fapi/v2/positionRisk"));
+    return this.parsed("positions", r, parsePositions);
+  }
+
+  getSymbolRules(symbol: string): Promise<SymbolRules | null> {
+    return this.rules.get(symbol);
+  }
+
+  async getPositionMode(): Promise<PositionMode> {
+    const r = await this.call("position_mode", true, () =>
+      this.client.getPrivate("fapi/v1/positionSide/dual"),
+    );
+    return this.parsed("position_mode", r, parsePositionMode);
+  }
+
+  async serverTime(): Promise<number> {
+    const r = await this.syncClock();
+    if (!r.ok) throw new ExchangeRequestError("server_time", r.failure);
+    return r.serverTime;
+  }
+
+  async placeOrder(order: OrderRequest): Promise<OrderOutcome> {
+    validateOrderRequest(order);
+    const common = {
+      symbol: order.symbol,
+      side: order.side,
+      ...(order.positionSide !== undefined ? { positionSide: order.positionSide } : {}),
+    };
+    if (order.type === "MARKET") {
+      const params = {
+        ...common,
+        type: "MARKET",
+        quantity: order.quantity,
+        ...(order.reduceOnly === true ? { reduceOnly: "true" } : {}),
+        newClientOrderId: order.clientOrderId,
+        newOrderRespType: "RESULT",
+      };
+      const r = await this.call("new_order", true, () => this.client.postPrivate("fapi/v1/order", params));
+      return this.outcome(r, parseOrder);
+    }
+    const params = {
+      ...common,
+      algoType: "CONDITIONAL",
+      type: "STOP_MARKET",
+      triggerPrice: order.stopPrice,
+      workingType: "MARK_PRICE",
+      ...(order.closePosition === true
+        ? { closePosition: "true" }
+        : { quantity: order.quantity, ...(order.reduceOnly === true ? { reduceOnly: "true" } : {}) }),
+      clientAlgoId: order.clientOrderId,
+    };
+    const r = await this.call("new_algo_order", true, () =>
+      this.client.postPrivate("fapi/v1/algoOrder", params),
+    );
+    return this.outcome(r, parseAlgoOrder);
+  }
+
+  async getOrder(
+    symbol: string,
+    clientOrderId: string,
+    opts: OrderLookupOptions = {},
+  ): Promise<OrderQueryResult> {
+    const r =
+      opts.conditional === true
+        ? await this.call(
+            "query_algo_order",
+            true,
+            () => this.client.getPrivate("fapi/v1/algoOrder", { clientAlgoId: clientOrderId }),
+            NOT_FOUND_CODES,
+          )
+        : await this.call(
+            "query_order",
+            true,
+            () => this.client.getPrivate("fapi/v1/order", { symbol, origClientOrderId: clientOrderId }),
+            NOT_FOUND_CODES,
+          );
+    if (!r.ok) return r.code !== null && NOT_FOUND_CODES.includes(r.code) ? { kind: "notFound" } : r.failure;
+    try {
+      return {
+        kind: "found",
+        order: opts.conditional === true ? parseAlgoOrder(r.data) : parseOrder(r.data),
+      };
+    } catch (err) {
+      return { kind: "unknown", detail: `malformed order response: ${(err as Error).message}` };
+    }
+  }
+
+  async cancelOrder(
+    symbol: string,
+    clientOrderId: string,
+    opts: OrderLookupOptions = {},
+  ): Promise<CancelResult> {
+    const r =
+      opts.conditional === true
+        ? await this.call(
+            "cancel_algo_order",
+            true,
+            () => this.client.deletePrivate("fapi/v1/algoOrder", { clientAlgoId: clientOrderId }),
+            NOT_OPEN_CODES,
+          )
+        : await this.call(
+            "cancel_order",
+            true,
+            () => this.client.deletePrivate("fapi/v1/order", { symbol, origClientOrderId: clientOrderId }),
+            NOT_OPEN_CODES,
+          );
+    if (!r.ok) return r.code !== null && NOT_OPEN_CODES.includes(r.code) ? { kind: "notOpen" } : r.failure;
+    try {
+      const ids = opts.conditional === true ? parseAlgoCancel(r.data) : parseOrder(r.data);
+      return { kind: "canceled", orderId: ids.orderId, clientOrderId: ids.clientOrderId };
+    } catch (err) {
+      return { kind: "unknown", detail: `malformed cancel response: ${(err as Error).message}` };
+    }
+  }
+
+  private outcome(r: CallResult, parse: (data: unknown) => ReturnType<typeof parseOrder>): OrderOutcome {
+    if (!r.ok) return r.failure;
+    try {
+      return placedOutcome(parse(r.data));
+    } catch (err) {
+      return { kind: "unknown", detail: `malformed order response: ${(err as Error).message}` };
+    }
+  }
+
+  private parsed<T>(endpoint: Endpoint, r: CallResult, parse: (data: unknown) => T): T {
+    if (!r.ok) throw new ExchangeRequestError(endpoint, r.failure);
+    try {
+      return parse(r.data);
+    } catch (err) {
+      throw new ExchangeRequestError(endpoint, {
+        kind: "unknown",
+        detail: `malformed response: ${(err as Error).message}`,
+      });
+    }
+  }
+
+  private async fetchRules(): Promise<Map<string, SymbolRules>> {
+    const r = await this.call("exchange_info", false, () => this.client.getExchangeInfo());
+    return this.parsed("exchange_info", r, parseExchangeInfo);
+  }
+
+  /** GET /fapi/v1/time and set the offset (shared when concurrent). */
+  private syncClock(): Promise<{ ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }> {
+    if (this.clockSync === null) {
+      this.clockSync = (async () => {
+        const t0 = Date.now();
+        const r = await this.call("server_time", false, () => this.client.get("fapi/v1/time"));
+        if (!r.ok) return { ok: false as const, failure: r.failure };
+        let serverTime: number;
+        try {
+          serverTime = parseServerTime(r.data);
+        } catch (err) {
+          return {
+            ok: false as const,
+            failure: { kind: "unknown" as const, detail: (err as Error).message },
+          };
+        }
+        const t1 = Date.now();
+        this.client.setTimeOffset(serverTime - Math.round((t0 + t1) / 2));
+        this.clockSyncedAt = t1;
+        return { ok: true as const, serverTime };
+      })().finally(() => {
+        this.clockSync = null;
+      });
+    }
+    return this.clockSync;
+  }
+
+  /** null when the clock is usable; otherwise why the signed request was not sent. */
+  private async ensureClock(force: boolean): Promise<ExchangeFailure | null> {
+    if (!force && this.clockSyncedAt > 0 && Date.now() - this.clockSyncedAt < this.clockSyncIntervalMs)
+      return null;
+    const r = await this.syncClock();
+    if (r.ok) return null;
+    const f = r.failure;
+    if (f.kind === "rateLimited" || f.kind === "fatal") return f;
+    const why = f.kind === "rejected" ? `${f.code} ${f.msg}` : f.detail;
+    return { kind: "notSent", detail: `clock sync failed: ${why}` };
+  }
+
+  /**
+   * One REST call with backoff gate, clock sync (signed), classification, observer reports, and exactly
+   * one resync + retry on -1021. `quietCodes` are expected answers (not found) reported as ok.
+   */
+  private async call(
+    endpoint: Endpoint,
+    signed: boolean,
+    fn: () => Promise<unknown>,
+    quietCodes: readonly number[] = [],
+  ): Promise<CallResult> {
+    for (let attempt = 0; ; attempt++) {
+      const waitMs = this.backoffUntil - Date.now();
+      if (waitMs > 0)
+        return { ok: false, failure: { kind: "rateLimited", retryAfterMs: waitMs }, code: null };
+      if (signed) {
+        const clock = await this.ensureClock(attempt > 0);
+        if (clock !== null) return { ok: false, failure: clock, code: null };
+      }
+      const t0 = performance.now();
+      try {
+        const data = await fn();
+        this.observer.request(endpoint, "ok", (performance.now() - t0) / 1000);
+        return { ok: true, data };
+      } catch (err) {
+        const seconds = (performance.now() - t0) / 1000;
+        const c = classifyError(err, this.secrets);
+        const quiet = c.code !== null && quietCodes.includes(c.code);
+        this.observer.request(endpoint, quiet ? "ok" : observedOutcome(c.failure.kind), seconds);
+        if (c.failure.kind === "rateLimited") {
+          this.backoffUntil = Math.max(this.backoffUntil, Date.now() + c.failure.retryAfterMs);
+          this.observer.rateLimited(c.failure.retryAfterMs);
+        }
+        if (signed && c.code === -1021 && attempt === 0) continue;
+        return { ok: false, failure: c.failure, code: c.code };
+      }
+    }
+  }
+}

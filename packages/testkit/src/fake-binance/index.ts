@@ -1,0 +1,14 @@
+export { DEFAULT_FAKE_SYMBOLS, startFakeBinance } from "./server.js";
+export type {
+  FakeBinance,
+  FakeBinanceOptions,
+  FakeFault,
+  FakeFaultKind,
+  FakeFaultSpec,
+  FakeOrder,
+  FakePosition,
+  FakePositionSeed,
+  FakePositionSide,
+  FakeRequestRecord,
+  FakeSymbolSpec,
+} from "./types.js";

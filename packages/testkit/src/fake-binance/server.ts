@@ -1,0 +1,319 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { cancelAlgoOrder, newAlgoOrder, queryAlgoOrder } from "./algo.js";
+import { errors, FakeApiError } from "./api-error.js";
+import { verifySigned } from "./auth.js";
+import { FakeEngine, type Params } from "./engine.js";
+import type {
+  FakeBinance,
+  FakeBinanceOptions,
+  FakeFault,
+  FakeFaultSpec,
+  FakeRequestRecord,
+  FakeSymbolSpec,
+} from "./types.js";
+
+/** Filters as Binance USDⓈ-M publishes them for these contracts (values of a 2025 exchangeInfo). */
+export const DEFAULT_FAKE_SYMBOLS: readonly FakeSymbolSpec[] = [
+  {
+    symbol: "BTCUSDT",
+    stepSize: "0.001",
+    minQty: "0.001",
+    maxQty: "1000",
+    marketMaxQty: "120",
+    tickSize: "0.10",
+    minNotional: "100",
+  },
+  {
+    symbol: "ETHUSDT",
+    stepSize: "0.001",
+    minQty: "0.001",
+    maxQty: "10000",
+    marketMaxQty: "2000",
+    tickSize: "0.01",
+    minNotional: "20",
+  },
+  {
+    symbol: "SOLUSDT",
+    stepSize: "1",
+    minQty: "1",
+    maxQty: "1000000",
+    marketMaxQty: "5000",
+    tickSize: "0.0100",
+    minNotional: "5",
+  },
+  {
+    symbol: "XRPUSDT",
+    stepSize: "0.1",
+    minQty: "0.1",
+    maxQty: "10000000",
+    marketMaxQty: "2000000",
+    tickSize: "0.0001",
+    minNotional: "5",
+  },
+];
+
+interface Route {
+  signed: boolean;
+  /** IP request weight (X-MBX-USED-WEIGHT-1M). */
+  weight: number;
+  /** Counts toward X-MBX-ORDER-COUNT-1M. */
+  order: boolean;
+  handle(params: Params, serverNowMs: number): unknown;
+}
+
+type ActiveFault = FakeFaultSpec & { remaining: number };
+
+/**
+ * A loopback HTTP server speaking the Binance USDⓈ-M REST endpoints the exchange adapter uses, with
+ * Binance's request signing, recvWindow, error codes and rate-limit headers, and injectable faults.
+ * Only node:http and node:crypto; binds 127.0.0.1 on a kernel-chosen port.
+ */
+export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBinance> {
+  const engine = new FakeEngine([...(opts.symbols ?? DEFAULT_FAKE_SYMBOLS)], opts.dualSidePosition ?? false);
+  for (const p of opts.positions ?? []) {
+    engine.setPosition(p.symbol, p.positionAmt, p.markPrice, {
+      ...(p.entryPrice !== undefined ? { entryPrice: p.entryPrice } : {}),
+      ...(p.positionSide !== undefined ? { positionSide: p.positionSide } : {}),
+      ...(p.leverage !== undefined ? { leverage: p.leverage } : {}),
+    });
+  }
+  let skewMs = opts.clockSkewMs ?? 0;
+  const serverNow = (): number => Date.now() + skewMs;
+  let faults: ActiveFault[] = [];
+  let log: FakeRequestRecord[] = [];
+  let minute = -1;
+  let weight = 0;
+  let orderCount = 0;
+  const rollMinute = (): void => {
+    const m = Math.floor(serverNow() / 60_000);
+    if (m !== minute) {
+      minute = m;
+      weight = 0;
+      orderCount = 0;
+    }
+  };
+
+  const routes: Record<string, Route> = {
+    "GET /fapi/v1/ping": { signed: false, weight: 1, order: false, handle: () => ({}) },
+    "GET /fapi/v1/time": {
+      signed: false,
+      weight: 1,
+      order: false,
+      handle: (_p, now) => ({ serverTime: now }),
+    },
+    "GET /fapi/v1/exchangeInfo": {
+      signed: false,
+      weight: 1,
+      order: false,
+      handle: (_p, now) => engine.exchangeInfo(now),
+    },
+    "GET /fapi/v2/positionRisk": {
+      signed: true,
+      weight: 5,
+      order: false,
+      handle: (p, now) => engine.positionRisk(p, now),
+    },
+    "GET /fapi/v1/positionSide/dual": {
+      signed: true,
+      weight: 30,
+      order: false,
+      handle: () => ({ dualSidePosition: engine.dualSidePosition }),
+    },
+    "POST /fapi/v1/order": {
+      signed: true,
+      weight: 0,
+      order: true,
+      handle: (p, now) => engine.newOrder(p, now),
+    },
+    "GET /fapi/v1/order": { signed: true, weight: 1, order: false, handle: (p) => engine.queryOrder(p) },
+    "DELETE /fapi/v1/order": {
+      signed: true,
+      weight: 1,
+      order: false,
+      handle: (p, now) => engine.cancelOrder(p, now),
+    },
+    "POST /fapi/v1/algoOrder": {
+      signed: true,
+      weight: 0,
+      order: true,
+      handle: (p, now) => newAlgoOrder(engine, p, now),
+    },
+    "GET /fapi/v1/algoOrder": {
+      signed: true,
+      weight: 1,
+      order: false,
+      handle: (p) => queryAlgoOrder(engine, p),
+    },
+    "DELETE /fapi/v1/algoOrder": {
+      signed: true,
+      weight: 1,
+      order: false,
+      handle: (p, now) => cancelAlgoOrder(engine, p, now),
+    },
+  };
+
+  const takeFault = (method: string, path: string): FakeFault | null => {
+    const i = faults.findIndex(
+      (f) => f.method.toUpperCase() === method && f.path === path && f.remaining > 0,
+    );
+    if (i < 0) return null;
+    const f = faults[i]!;
+    f.remaining -= 1;
+    if (f.remaining <= 0) faults.splice(i, 1);
+    return f;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawUrl = req.url ?? "/";
+    const q = rawUrl.indexOf("?");
+    const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    const rawQuery = q >= 0 ? rawUrl.slice(q + 1) : "";
+    const rawBody = await readBody(req);
+    const params: Record<string, string> = {
+      ...Object.fromEntries(new URLSearchParams(rawQuery)),
+      ...Object.fromEntries(new URLSearchParams(rawBody)),
+    };
+    delete params.signature;
+    const method = (req.method ?? "GET").toUpperCase();
+    const record: FakeRequestRecord = {
+      method,
+      path,
+      params,
+      status: null,
+      code: null,
+      fault: null,
+      atMs: Date.now(),
+    };
+    log.push(record);
+    rollMinute();
+    const route = routes[`${method} ${path}`];
+    if (route !== undefined) {
+      weight += route.weight;
+      if (route.order) orderCount += 1;
+    }
+    const headers: Record<string, string> = { "X-MBX-USED-WEIGHT-1M": String(weight) };
+    if (route?.order) {
+      headers["X-MBX-ORDER-COUNT-1M"] = String(orderCount);
+      headers["X-MBX-ORDER-COUNT-10S"] = String(orderCount);
+    }
+    try {
+      if (route === undefined) throw errors.notFound();
+      if (route.signed) {
+        const key = req.headers["x-mbx-apikey"];
+        verifySigned(rawQuery, rawBody, Array.isArray(key) ? key[0] : key, params, opts, serverNow());
+      }
+      const fault = takeFault(method, path);
+      if (fault !== null) {
+        record.fault = fault.kind;
+        switch (fault.kind) {
+          case "hang":
+            return;
+          case "dropAfterFill":
+            try {
+              route.handle(params, serverNow());
+            } finally {
+              req.socket.destroy();
+            }
+            return;
+          case "reject":
+            throw new FakeApiError(fault.code, fault.msg, fault.status ?? 400);
+          case "serverError": {
+            const status = fault.status ?? 503;
+            record.status = status;
+            send(res, status, fault.body ?? "<html><body><h1>503 Service Unavailable</h1></body></html>", {
+              ...headers,
+              "Content-Type": "text/html",
+            });
+            return;
+          }
+          case "rateLimit": {
+            const status = fault.status ?? 429;
+            const retryAfterSec = fault.retryAfterSec ?? 60;
+            headers["Retry-After"] = String(retryAfterSec);
+            const until = serverNow() + retryAfterSec * 1000;
+            throw new FakeApiError(
+              fault.code ?? -1003,
+              status === 418
+                ? `Way too many requests; IP banned until ${until}. Please use the websocket for live updates to avoid bans.`
+                : "Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.",
+              status,
+            );
+          }
+        }
+      }
+      const body = route.handle(params, serverNow());
+      record.status = 200;
+      sendJson(res, 200, body, headers);
+    } catch (err) {
+      const e =
+        err instanceof FakeApiError
+          ? err
+          : new FakeApiError(-1000, "An unknown error occured while processing the request.", 500);
+      record.status = e.status;
+      record.code = e.code;
+      sendJson(res, e.status, { code: e.code, msg: e.message }, headers);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    setPosition(symbol, positionAmt, markPrice, o = {}) {
+      engine.setPosition(symbol, positionAmt, markPrice, o);
+    },
+    position: (symbol, side) => engine.position(symbol, side),
+    orders: () => engine.all.map((o) => ({ ...o })),
+    ordersFor: (clientOrderId) =>
+      engine.all.filter((o) => o.clientOrderId === clientOrderId).map((o) => ({ ...o })),
+    injectFault(spec) {
+      faults.push({ ...spec, remaining: spec.times ?? 1 });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    requests: () => log.map((r) => ({ ...r, params: { ...r.params } })),
+    clearRequests() {
+      log = [];
+    },
+    setClockSkew(ms) {
+      skewMs = ms;
+    },
+    setDualSidePosition(dual) {
+      engine.dualSidePosition = dual;
+    },
+    usedWeight1m: () => weight,
+    orderCount1m: () => orderCount,
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  res.writeHead(status, { ...headers, "Content-Length": String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+  send(res, status, JSON.stringify(body), { ...headers, "Content-Type": "application/json" });
+}
