@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/install-test-tools.sh
 export TURBO_TELEMETRY_DISABLED=1
 rm -rf .test-results
 pnpm test
