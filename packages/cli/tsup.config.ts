@@ -1,10 +1,15 @@
+import { chmodSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/main.ts", "src/index.ts"],
   format: ["esm"],
   target: "node20",
-  dts: true,
+  dts: { entry: "src/index.ts" },
   sourcemap: true,
   clean: true,
+  banner: { js: "#!/usr/bin/env node" },
+  async onSuccess() {
+    chmodSync("dist/main.js", 0o755);
+  },
 });

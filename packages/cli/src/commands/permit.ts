@@ -1,0 +1,177 @@
+import {
+  decodeExecRecord,
+  decodeGovernorBlock,
+  decodeGovernorPermit,
+  decodeP33Permit,
+  type ExecRecord,
+  encodeGovernorPermit,
+  fieldsToRecord,
+  type GovernorBlock,
+  type GovernorPermit,
+  isDecimalString,
+  keys,
+  type P33Permit,
+  PLAN_ID_RE,
+  SYMBOL_RE,
+  streams,
+} from "@quantum/contracts";
+import type { Redis } from "ioredis";
+import { UsageError } from "../errors/usage-error.js";
+import { hashView, type KeyView, readHashKeys, readStringKeys, stringView } from "./key-view.js";
+import { readServiceStatuses } from "./services.js";
+
+export const GOVERNOR_PERMIT_TTL_SEC = 60;
+/** How far back `permit grant` looks in apply.plan for the plan's symbol when --symbol is not given. */
+export const PLAN_LOOKBACK_ENTRIES = 2000;
+
+export interface PermitShowResult {
+  readonly planId: string;
+  readonly governorPermit: KeyView<GovernorPermit>;
+  readonly p33Permit: KeyView<P33Permit>;
+  readonly governorBlock: KeyView<GovernorBlock>;
+  readonly execRecord: KeyView<ExecRecord, Record<string, string>>;
+}
+
+export function validatePlanId(planId: string): string {
+  const p = planId.trim().toLowerCase();
+  if (!PLAN_ID_RE.test(p)) throw new UsageError(`plan_id must be 16 hex characters, got "${planId}"`);
+  return p;
+}
+
+export function validateSymbol(symbol: string): string {
+  const s = symbol.trim().toUpperCase();
+  if (!SYMBOL_RE.test(s)) throw new UsageError(`not a symbol: "${symbol}"`);
+  return s;
+}
+
+/** `permit show <plan_id>`: both permits, the Governor block and the execution record, decoded. */
+export async function permitShow(redis: Redis, planIdArg: string): Promise<PermitShowResult> {
+  const planId = validatePlanId(planIdArg);
+  const [gov, p33, block] = await readStringKeys(redis, [
+    keys.governorPermit(planId),
+    keys.p33Permit(planId),
+    keys.governorBlock(planId),
+  ] as const);
+  const [exec] = await readHashKeys(redis, [keys.execRecord(planId)]);
+  return {
+    planId,
+    governorPermit: stringView(gov!, decodeGovernorPermit),
+    p33Permit: stringView(p33!, decodeP33Permit),
+    governorBlock: stringView(block!, decodeGovernorBlock),
+    execRecord: hashView(exec!, decodeExecRecord),
+  };
+}
+
+export interface PermitGrantOptions {
+  symbol?: string;
+  /** Decimal string written as computed_qty. */
+  qty?: string;
+  /** `--production` given or APPLY_MODE=production in the environment. */
+  production?: boolean;
+  nowMs?: number;
+  ttlSec?: number;
+}
+
+export interface PermitGrantResult {
+  readonly planId: string;
+  readonly key: string;
+  readonly permit: GovernorPermit;
+  readonly ttlSec: number;
+  readonly symbolSource: "option" | "p33 permit" | "execution record" | "apply.plan";
+  /** The value the key held before (a grant replaces an existing permit). */
+  readonly replaced: string | null;
+  readonly warnings: readonly string[];
+}
+
+/** Throws (exit 2) when anything says this is production: the flag/env, or a service's status hash. */
+async function refuseInProduction(redis: Redis, production: boolean): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new UsageError(
+      `permit grant REFUSED: ${why}. Manual Governor permits are for dry_run/paper/testnet only; in production ` +
+        "the Governor (P3.2) must grant.",
+      "refused_in_production",
+    );
+  };
+  if (production) refuse("production mode requested (--production or APPLY_MODE=production)");
+  const { services } = await readServiceStatuses(redis, { includeOthers: false });
+  for (const s of services) {
+    if (s.mode === "production" || s.venue === "production") {
+      refuse(`${s.service} reports mode=${s.mode ?? "?"} venue=${s.venue ?? "?"} in its status hash`);
+    }
+  }
+}
+
+async function findPlanSymbol(redis: Redis, planId: string): Promise<string | null> {
+  const entries = await redis.xrevrange(streams.applyPlan, "+", "-", "COUNT", PLAN_LOOKBACK_ENTRIES);
+  for (const [, flat] of entries) {
+    const rec = fieldsToRecord(flat);
+    if (rec.plan_id === planId && rec.symbol !== undefined && SYMBOL_RE.test(rec.symbol)) return rec.symbol;
+  }
+  return null;
+}
+
+/**
+ * `permit grant <plan_id>`: write a Governor permit (`granted:true`, EX 60) for manual testing.
+ * REFUSED (UsageError, exit 2) in production.
+ */
+export async function permitGrant(
+  redis: Redis,
+  planIdArg: string,
+  opts: PermitGrantOptions = {},
+): Promise<PermitGrantResult> {
+  const planId = validatePlanId(planIdArg);
+  if (opts.qty !== undefined && (!isDecimalString(opts.qty) || Number(opts.qty) <= 0)) {
+    throw new UsageError(`--qty: expected a positive decimal like 0.01, got "${opts.qty}"`);
+  }
+  const optSymbol = opts.symbol === undefined ? undefined : validateSymbol(opts.symbol);
+  await refuseInProduction(redis, opts.production ?? false);
+
+  const shown = await permitShow(redis, planId);
+  let symbol: string | null = optSymbol ?? null;
+  let symbolSource: PermitGrantResult["symbolSource"] = "option";
+  if (symbol === null && shown.p33Permit.decoded !== null) {
+    symbol = shown.p33Permit.decoded.symbol;
+    symbolSource = "p33 permit";
+  }
+  if (symbol === null && shown.execRecord.decoded !== null) {
+    symbol = shown.execRecord.decoded.symbol;
+    symbolSource = "execution record";
+  }
+  if (symbol === null) {
+    symbol = await findPlanSymbol(redis, planId);
+    symbolSource = "apply.plan";
+  }
+  if (symbol === null) {
+    throw new UsageError(
+      `permit grant: plan ${planId} not found in the last ${PLAN_LOOKBACK_ENTRIES} apply.plan entries; pass --symbol`,
+    );
+  }
+  const warnings: string[] = [];
+  if (shown.execRecord.present) {
+    warnings.push(
+      `an execution record exists (state ${shown.execRecord.decoded?.state ?? "?"}): the plan was already claimed`,
+    );
+  }
+  if (shown.governorBlock.present)
+    warnings.push("a Governor block exists for this plan: the Apply Layer stops on it");
+  const ttlSec = opts.ttlSec ?? GOVERNOR_PERMIT_TTL_SEC;
+  const permit: GovernorPermit = {
+    granted: true,
+    symbol,
+    decision: "EXECUTE",
+    computedQty: opts.qty ?? null,
+    computedNotional: null,
+    createdAt: Number(((opts.nowMs ?? Date.now()) / 1000).toFixed(3)),
+    consumed: false,
+  };
+  const key = keys.governorPermit(planId);
+  const previous = (await redis.call(
+    "SET",
+    key,
+    encodeGovernorPermit(permit),
+    "EX",
+    String(ttlSec),
+    "GET",
+  )) as string | null;
+  return { planId, key, permit, ttlSec, symbolSource, replaced: previous ?? null, warnings };
+}

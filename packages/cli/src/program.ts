@@ -1,0 +1,354 @@
+import { APPLY_MODES, type ApplyMode, TRADING_STATES } from "@quantum/contracts";
+import { Argument, Command, CommanderError, Option } from "commander";
+import {
+  DASHBOARD_QUERIES,
+  type DashboardQuery,
+  dashboard,
+  dashboardCondition,
+} from "./commands/dashboard/index.js";
+import { parseSymbolList, parseThreshold } from "./commands/dashboard/queries.js";
+import { health } from "./commands/health.js";
+import { killStatus, setKillSwitch } from "./commands/kill.js";
+import { ledgerSet, ledgerShow, positionShow } from "./commands/ledger.js";
+import { permitGrant, permitShow } from "./commands/permit.js";
+import { KNOWN_SERVICES, readServiceStatuses } from "./commands/services.js";
+import { stateSet, stateShow } from "./commands/state.js";
+import { statusSnapshot } from "./commands/status.js";
+import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
+import { UsageError } from "./errors/usage-error.js";
+import { EXIT, EXIT_CODE_HELP } from "./exit-codes.js";
+import {
+  renderKillSet,
+  renderKillStatus,
+  renderMode,
+  renderStateSet,
+  renderStateShow,
+} from "./render/control.js";
+import { renderDashboard } from "./render/dashboard.js";
+import { renderHealth } from "./render/health.js";
+import {
+  renderLedgerSet,
+  renderLedgerShow,
+  renderPermitGrant,
+  renderPermitShow,
+  renderPosition,
+} from "./render/records.js";
+import { renderStatus } from "./render/status.js";
+import { type CliIo, type CommonOptions, Invocation, numberOption, outcome, timeOption } from "./run.js";
+import { watchStatus } from "./watch.js";
+
+const VERSION = "0.1.0";
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--redis-url <url>", "Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)")
+    .option("--json", "machine-readable output: one JSON document on stdout");
+}
+
+const modeOption = () =>
+  new Option(
+    "--mode <mode>",
+    "Apply Layer mode used to judge a missing key (default: apply-layer status, APPLY_MODE, else production)",
+  ).choices(APPLY_MODES);
+
+function healthOpts(o: { host?: string; timeout?: string; services?: string }) {
+  const services = o.services?.split(/[\s,]+/).filter((s) => s !== "");
+  for (const s of services ?? []) {
+    if (!KNOWN_SERVICES.some((k) => k.service === s)) {
+      throw new UsageError(
+        `--services: unknown service "${s}" (${KNOWN_SERVICES.map((k) => k.service).join(", ")})`,
+      );
+    }
+  }
+  const timeoutSec = numberOption("--timeout", o.timeout, 0.1, 60);
+  return {
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(timeoutSec !== undefined ? { timeoutMs: timeoutSec * 1000 } : {}),
+    ...(services !== undefined ? { services } : {}),
+  };
+}
+
+function addKill(program: Command, inv: Invocation): void {
+  const kill = program.command("kill").description("global kill switch (quantum:global:kill_switch)");
+  for (const on of [true, false]) {
+    common(
+      kill
+        .command(on ? "on" : "off")
+        .description(on ? "halt all execution (requires --reason)" : "arm execution again")
+        .option(
+          "--reason <text>",
+          on ? "why (required)" : "why (optional; clears the old reason when omitted)",
+        )
+        .option("--by <name>", "who (default: user@host)")
+        .option("--wait-timeout <ms>", "timeout of WAIT / WAITAOF in ms", "1000"),
+    ).action(async (o: CommonOptions & { reason?: string; by?: string; waitTimeout: string }) => {
+      const waitTimeoutMs = numberOption("--wait-timeout", o.waitTimeout, 1, 60_000) ?? 1000;
+      if (on && (o.reason ?? "").trim() === "") {
+        inv.json = o.json === true;
+        throw new UsageError("kill on: --reason TEXT is required (why is trading being stopped?)");
+      }
+      await inv.withRedis(
+        o,
+        async (redis) => {
+          const r = await setKillSwitch(redis, on, {
+            ...(o.reason !== undefined ? { reason: o.reason } : {}),
+            by: o.by ?? inv.io.defaultActor,
+            waitTimeoutMs,
+          });
+          return outcome(r, renderKillSet, r.durability.complete ? EXIT.ok : EXIT.condition);
+        },
+        { commandTimeoutMs: waitTimeoutMs + 5000 },
+      );
+    });
+  }
+  common(
+    kill
+      .command("status")
+      .description("show the kill switch; exit 0 armed, 3 halted")
+      .addOption(modeOption()),
+  ).action(async (o: CommonOptions & { mode?: ApplyMode }) => {
+    await inv.withRedis(o, async (redis) => {
+      const r = await killStatus(redis, {
+        ...(o.mode !== undefined ? { mode: o.mode } : {}),
+        ...(inv.io.env.APPLY_MODE !== undefined ? { envMode: inv.io.env.APPLY_MODE } : {}),
+      });
+      return outcome(r, renderKillStatus, r.halted ? EXIT.condition : EXIT.ok);
+    });
+  });
+}
+
+function addState(program: Command, inv: Invocation): void {
+  const state = program.command("state").description("trading state (quantum:global:trading_state)");
+  common(
+    state
+      .command("set")
+      .description("set the trading state")
+      .addArgument(new Argument("<state>", TRADING_STATES.join("|"))),
+  ).action(async (value: string, o: CommonOptions) => {
+    await inv.withRedis(o, async (redis) => outcome(await stateSet(redis, value), renderStateSet));
+  });
+  common(state.command("show").description("show the trading state; exit 3 when HALTED")).action(
+    async (o: CommonOptions) => {
+      await inv.withRedis(o, async (redis) => {
+        const r = await stateShow(redis);
+        return outcome(r, renderStateShow, r.halted ? EXIT.condition : EXIT.ok);
+      });
+    },
+  );
+}
+
+function addRecords(program: Command, inv: Invocation): void {
+  common(
+    program.command("mode").description("what each service runs as (from quantum:service:<name>:status)"),
+  ).action(async (o: CommonOptions) => {
+    await inv.withRedis(o, async (redis) => outcome(await readServiceStatuses(redis), renderMode));
+  });
+  const permit = program.command("permit").description("Governor / P3.3 permits of a plan");
+  common(
+    permit
+      .command("show")
+      .description("both permits, the Governor block and the execution record")
+      .argument("<plan_id>"),
+  ).action(async (planId: string, o: CommonOptions) => {
+    await inv.withRedis(o, async (redis) => outcome(await permitShow(redis, planId), renderPermitShow));
+  });
+  common(
+    permit
+      .command("grant")
+      .description("write a Governor permit (EX 60) - non-production only, refused (exit 2) in production")
+      .argument("<plan_id>")
+      .option("--symbol <symbol>", "symbol (default: from the P3.3 permit, exec record or apply.plan)")
+      .option("--qty <qty>", "computed_qty (decimal)")
+      .option("--production", "declare this a production Redis (always refused)"),
+  ).action(
+    async (planId: string, o: CommonOptions & { symbol?: string; qty?: string; production?: boolean }) => {
+      const production =
+        o.production === true || inv.io.env.APPLY_MODE?.trim().toLowerCase() === "production";
+      await inv.withRedis(o, async (redis) =>
+        outcome(
+          await permitGrant(redis, planId, {
+            production,
+            ...(o.symbol !== undefined ? { symbol: o.symbol } : {}),
+            ...(o.qty !== undefined ? { qty: o.qty } : {}),
+          }),
+          renderPermitGrant,
+        ),
+      );
+    },
+  );
+  const ledger = program.command("ledger").description("position ledger (what this system believes)");
+  common(ledger.command("show").argument("<symbol>").description("show the ledger of a symbol")).action(
+    async (symbol: string, o: CommonOptions) => {
+      await inv.withRedis(o, async (redis) => outcome(await ledgerShow(redis, symbol), renderLedgerShow));
+    },
+  );
+  common(
+    ledger
+      .command("set")
+      .argument("<symbol>")
+      .argument("<amt>", "signed decimal amount")
+      .description("fix the ledger (source=operator)"),
+  ).action(async (symbol: string, amt: string, o: CommonOptions) => {
+    await inv.withRedis(o, async (redis) => outcome(await ledgerSet(redis, symbol, amt), renderLedgerSet));
+  });
+  common(
+    program
+      .command("position")
+      .argument("<symbol>")
+      .description("snapshot, ledger, operator view and paper position"),
+  ).action(async (symbol: string, o: CommonOptions) => {
+    await inv.withRedis(o, async (redis) => outcome(await positionShow(redis, symbol), renderPosition));
+  });
+}
+
+type DashOpts = CommonOptions & {
+  symbols?: string;
+  threshold?: string;
+  minTotal?: string;
+  at?: string;
+  host?: string;
+  timeout?: string;
+};
+
+function addDashboard(program: Command, inv: Invocation): void {
+  common(
+    program
+      .command("dashboard")
+      .description(
+        "the P3.5 queries: a why-not-trading, b gates per symbol, c gate share, d drift (exit 3), e health (exit 3)",
+      )
+      .addArgument(new Argument("<query>").choices(DASHBOARD_QUERIES))
+      .argument("[arg]", 'b: symbols ("BTCUSDT ETHUSDT"); c, d: threshold percent (default 40)')
+      .option("--symbols <list>", "b/all: symbols, space or comma separated (default: all seen)")
+      .option("--threshold <pct>", "c/d/all: gate share threshold in percent (default 40)")
+      .option("--min-total <n>", "d: results needed before anything is judged (default 1)")
+      .option("--at <time>", "b: end of the 5-minute span (epoch seconds or ISO; buckets are kept 48 h)")
+      .option("--host <host>", "e: host of the services' /health (default 127.0.0.1)")
+      .option("--timeout <sec>", "e: /health timeout in seconds (default 2)"),
+  ).action(async (query: DashboardQuery, arg: string | undefined, o: DashOpts) => {
+    inv.json = o.json === true;
+    if (arg !== undefined && !["b", "c", "d"].includes(query)) {
+      throw new UsageError(`dashboard ${query} takes no argument (got "${arg}")`);
+    }
+    const symbols = parseSymbolList(query === "b" && arg !== undefined ? arg : o.symbols);
+    const thresholdText = (query === "c" || query === "d") && arg !== undefined ? arg : o.threshold;
+    const thresholdPct = parseThreshold(thresholdText);
+    const minTotal = numberOption("--min-total", o.minTotal, 0, Number.MAX_SAFE_INTEGER);
+    const atMs = timeOption("--at", o.at);
+    await inv.withRedis(o, async (redis) => {
+      const r = await dashboard(redis, query, {
+        symbols,
+        thresholdPct,
+        ...(minTotal !== undefined ? { minTotal } : {}),
+        ...(atMs !== undefined ? { atMs } : {}),
+        health: healthOpts(o),
+      });
+      return outcome(r, renderDashboard, dashboardCondition(r) ? EXIT.condition : EXIT.ok);
+    });
+  });
+}
+
+function addHealthStatus(program: Command, inv: Invocation): void {
+  common(
+    program
+      .command("health")
+      .description(
+        "Redis PING and each service's /health; exit 3 when a service is unhealthy, 1 when Redis is down",
+      )
+      .option("--host <host>", "host of the services' /health (default 127.0.0.1)")
+      .option("--timeout <sec>", "/health timeout in seconds (default 2)")
+      .option("--services <list>", `only these (${KNOWN_SERVICES.map((s) => s.service).join(",")})`),
+  ).action(async (o: CommonOptions & { host?: string; timeout?: string; services?: string }) => {
+    inv.json = o.json === true;
+    const ho = healthOpts(o);
+    try {
+      await inv.withRedis(o, async (redis) => {
+        const r = await health(redis, ho);
+        return outcome(r, renderHealth, r.healthy ? EXIT.ok : EXIT.condition);
+      });
+    } catch (err) {
+      if (!(err instanceof RedisUnreachableError)) throw err;
+      // Redis down: still probe the services (on their default ports) and exit 1.
+      const r = await health(null, { ...ho, redisError: err.message });
+      inv.emit(outcome(r, renderHealth, EXIT.failure), o);
+    }
+  });
+  common(
+    program
+      .command("status")
+      .description("one-screen summary: kill switch, trading state, services, P3.5 windows, last results")
+      .option("--watch", "redraw until Ctrl-C")
+      .option("--interval <sec>", "--watch refresh interval in seconds", "2")
+      .addOption(modeOption()),
+  ).action(async (o: CommonOptions & { watch?: boolean; interval: string; mode?: ApplyMode }) => {
+    inv.json = o.json === true;
+    const intervalSec = numberOption("--interval", o.interval, 0.1, 3600) ?? 2;
+    if (o.watch) {
+      await watchStatus(inv, {
+        url: inv.redisUrl(o),
+        json: o.json === true,
+        intervalSec,
+        ...(o.mode !== undefined ? { mode: o.mode } : {}),
+      });
+      return;
+    }
+    await inv.withRedis(o, async (redis) =>
+      outcome(
+        await statusSnapshot(redis, {
+          ...(o.mode !== undefined ? { mode: o.mode } : {}),
+          ...(inv.io.env.APPLY_MODE !== undefined ? { envMode: inv.io.env.APPLY_MODE } : {}),
+        }),
+        renderStatus,
+      ),
+    );
+  });
+}
+
+export function buildProgram(inv: Invocation): Command {
+  const program = new Command("quantumctl")
+    .description(
+      "Operator CLI of Quantum P3 (kill switch, trading state, permits, ledger, P3.5 dashboard, health)",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `\nEvery command takes --redis-url URL and --json. Colours only on a TTY (never with --json or NO_COLOR).\n\n${EXIT_CODE_HELP}`,
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => inv.io.stdout(s), writeErr: (s) => inv.io.stderr(s) });
+  addKill(program, inv);
+  addState(program, inv);
+  addRecords(program, inv);
+  addDashboard(program, inv);
+  addHealthStatus(program, inv);
+  // Every subcommand: commander errors throw (exitOverride) and print through io.
+  const apply = (cmd: Command) => {
+    cmd
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => inv.io.stdout(s), writeErr: (s) => inv.io.stderr(s) });
+    cmd.commands.forEach(apply);
+  };
+  program.commands.forEach(apply);
+  return program;
+}
+
+/** Run quantumctl with the given arguments (without `node main.js`); returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const inv = new Invocation(io);
+  const program = buildProgram(inv);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code);
+      return ok ? EXIT.ok : err.code === "commander.executeSubCommandAsync" ? EXIT.failure : EXIT.usage;
+    }
+    inv.fail(err);
+  }
+  return inv.exitCode;
+}

@@ -1,0 +1,89 @@
+import type { DurabilityReport } from "../commands/durability.js";
+import type { KillSetResult, KillStatusResult } from "../commands/kill.js";
+import type { ModeResult, ServiceStatusRow } from "../commands/services.js";
+import type { StateSetResult, StateShowResult } from "../commands/state.js";
+import { age, type Cell, table } from "./format.js";
+import type { Style } from "./style.js";
+
+export function durabilityLines(d: DurabilityReport, st: Style): string[] {
+  const lines: string[] = [];
+  const r = d.replicas;
+  if (r.status === "no_replicas") lines.push(`replicas: none connected (role ${d.role}); WAIT not needed`);
+  else if (r.status === "confirmed")
+    lines.push(
+      st.green(`replicas: WAIT confirmed ${r.acknowledged} of ${r.connected} within ${d.timeoutMs} ms`),
+    );
+  else
+    lines.push(
+      st.red(
+        `replicas: WAIT only ${r.acknowledged ?? 0} of ${r.connected} acknowledged within ${d.timeoutMs} ms`,
+      ),
+    );
+  const a = d.aof;
+  if (a.status === "disabled") lines.push("aof: off (durability is whatever RDB/replication gives)");
+  else if (a.status === "unsupported")
+    lines.push(
+      st.yellow(`aof: on; WAITAOF unsupported (Redis ${d.serverVersion} < 7.2): fsync not confirmed`),
+    );
+  else if (a.status === "confirmed")
+    lines.push(st.green("aof: WAITAOF confirmed the write is fsynced locally"));
+  else lines.push(st.red(`aof: WAITAOF did not confirm the fsync within ${d.timeoutMs} ms`));
+  return lines;
+}
+
+export function renderKillSet(r: KillSetResult, st: Style): string {
+  const head =
+    r.switch === "on"
+      ? st.red(st.bold("KILL SWITCH ON: execution halted"))
+      : st.green(st.bold("kill switch off: execution armed"));
+  const lines = [
+    head,
+    `  written in one MULTI: value=${r.value} reason=${r.reason === null ? "(cleared)" : JSON.stringify(r.reason)} by=${r.by} at=${r.atIso ?? r.at}`,
+    `  read back: ${r.readBack.value ?? "(missing)"} -> ${r.readBack.halted ? "halted" : "armed"}`,
+    ...durabilityLines(r.durability, st).map((l) => `  ${l}`),
+  ];
+  return lines.join("\n");
+}
+
+export function renderKillStatus(r: KillStatusResult, st: Style): string {
+  const head = r.halted ? st.red(st.bold("HALTED")) : st.green(st.bold("ARMED"));
+  const rows: Cell[][] = [
+    ["value", r.value === null ? "(key missing)" : JSON.stringify(r.value)],
+    ["mode", `${r.mode} (${r.modeSource})`],
+    ["reason", r.reason ?? "-"],
+    ["by", r.by ?? "-"],
+    ["at", r.atIso ?? r.at ?? "-"],
+  ];
+  return `kill switch: ${head}  ${r.explanation}\n${table(rows)}`;
+}
+
+export function renderStateShow(r: StateShowResult, st: Style): string {
+  const paint = r.halted ? st.red : r.state === "REDUCE_ONLY" ? st.yellow : st.green;
+  return `trading state: ${paint(st.bold(r.state))}  ${r.explanation}`;
+}
+
+export function renderStateSet(r: StateSetResult, st: Style): string {
+  return `trading state: ${r.previous.state} -> ${st.bold(r.state)}`;
+}
+
+export function serviceRows(services: readonly ServiceStatusRow[], st: Style): Cell[][] {
+  const rows: Cell[][] = [["SERVICE", "STATE", "MODE", "VENUE", "PID", "HOST", "PORT", "HEARTBEAT"]];
+  for (const s of services) {
+    const paint = s.state === "running" ? st.green : s.state === "stale" ? st.yellow : st.red;
+    rows.push([
+      s.service,
+      { text: s.state, paint },
+      s.mode ?? "-",
+      s.venue ?? "-",
+      s.pid === null ? "-" : String(s.pid),
+      s.hostname ?? "-",
+      s.metricsPort === null ? "-" : String(s.metricsPort),
+      s.heartbeatAgeSec === null ? "-" : `${age(s.heartbeatAgeSec)} ago`,
+    ]);
+  }
+  return rows;
+}
+
+export function renderMode(r: ModeResult, st: Style): string {
+  return `${table(serviceRows(r.services, st), "")}\n${st.dim(`(stale = no heartbeat for more than ${r.staleAfterSec}s)`)}`;
+}
