@@ -1,0 +1,24 @@
+/** UTC minute arithmetic of the P3.5 buckets (SPEC §2.8: `quantum:p35:bucket:<YYYYMMDDHHMM UTC>`). */
+
+export const MS_PER_MINUTE = 60_000;
+
+/** Earliest time a bucket id can express (0001-01-01 would need more digits; the epoch is the floor). */
+export const MIN_BUCKET_MS = 0;
+/** 9999-12-31T23:59:59.999Z: the last instant a 12-digit YYYYMMDDHHMM id can express. */
+export const MAX_BUCKET_MS = 253_402_300_799_999;
+
+/** Minutes since the epoch of an instant (UTC minute index). */
+export function minuteOf(epochMs: number): number {
+  return Math.floor(epochMs / MS_PER_MINUTE);
+}
+
+/** `YYYYMMDDHHMM` of a UTC minute index. Never local time (SPEC §9). */
+export function bucketId(minute: number): string {
+  const iso = new Date(minute * MS_PER_MINUTE).toISOString(); // 2026-02-01T06:50:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+}
+
+/** `YYYYMMDDHHMM` of the UTC minute containing an epoch-seconds instant. */
+export function bucketIdOfSec(epochSec: number): string {
+  return bucketId(minuteOf(epochSec * 1000));
+}
