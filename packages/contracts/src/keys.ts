@@ -45,6 +45,11 @@ export const keys = {
   symbolLock: (symbol: string) => `${Q}:apply:lock:${symbol}`,
   /** This system's protective stop for a symbol (UPDATE_SL). */
   protectiveStop: (symbol: string) => `${Q}:apply:protective_stop:${symbol}`,
+  /**
+   * Apply Layer plans published as EXECUTE whose result is not yet published (hash plan_id → plan JSON).
+   * Written with the plan, removed with the result: a restarted instance resumes what is left.
+   */
+  applyOpenPlans: `${Q}:apply:open_plans`,
   // §2.5 control keys
   killSwitch: `${Q}:global:kill_switch`,
   killSwitchReason: `${Q}:global:kill_switch:reason`,
@@ -57,6 +62,11 @@ export const keys = {
   positionSnapshot: (symbol: string) => `${Q}:position:snapshot:${symbol}`,
   positionLedger: (symbol: string) => `${Q}:position:ledger:${symbol}`,
   positionView: (symbol: string) => `${Q}:position:${symbol}`,
+  /**
+   * P3.3 ledger bookkeeping: ZSET of apply.result stream ids already applied to the ledger of a symbol
+   * (score = the id's ms time), so a redelivered or out-of-order result is applied exactly once.
+   */
+  p33LedgerApplied: (symbol: string) => `${Q}:p33:ledger:applied:${symbol}`,
   paperPosition: (symbol: string) => `${Q}:paper:position:${symbol}`,
   paperOrder: (clientOrderId: string) => `${Q}:paper:order:${clientOrderId}`,
   paperOrderSeq: `${Q}:paper:order_seq`,
