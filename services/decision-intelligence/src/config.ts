@@ -82,3 +82,4 @@ export const configSchema = z
   });
 
 export type P35Config = z.output<typeof configSchema>;
+export const configAliases: Readonly<Record<string, readonly string[]>> = {};

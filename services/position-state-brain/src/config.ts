@@ -135,3 +135,4 @@ export function venueProblem(cfg: P33Config): string | null {
   }
   return null;
 }
+export { P33_ENV_ALIASES as configAliases, p33ConfigSchema as configSchema };

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { isDeepStrictEqual } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ServiceConfig, serviceConfigs } from "./config-schemas.js";
 import { readRepoFile } from "./helpers.js";
 import { SERVICES } from "./units.js";
 
@@ -11,7 +13,7 @@ const COMMON: Record<string, string | null> = {
   REDIS_USERNAME: null,
   REDIS_PASSWORD: null,
   REDIS_SENTINELS: null,
-  REDIS_SENTINEL_NAME: null,
+  REDIS_SENTINEL_NAME: "mymaster",
   REDIS_SENTINEL_PASSWORD: null,
   METRICS_HOST: "127.0.0.1",
 };
@@ -24,10 +26,10 @@ const BINANCE: Record<string, string | null> = {
 };
 
 /**
- * Every variable of SPEC section 3 per env file, with its default (null = optional, shipped commented out).
- * The shipped value must equal the default, except where SPEC leaves the default open (P33_EXCHANGE).
+ * The variables SPEC section 3 names per service with the defaults it gives (null = no default, optional).
+ * The schemas may have more (the env examples follow the schemas); these must be there with these defaults.
  */
-const EXPECTED: Record<string, Record<string, string | null>> = {
+const SPEC_DEFAULTS: Record<string, Record<string, string | null>> = {
   "apply-layer": {
     APPLY_MODE: "dry_run",
     TESTNET: "false",
@@ -55,7 +57,6 @@ const EXPECTED: Record<string, Record<string, string | null>> = {
     P33_METRICS_PORT: "8045",
     P33_ALLOWLIST: "BTCUSDT",
     P33_EXCHANGE: "paper",
-    LOG_LEVEL: "info",
     ...BINANCE,
     ...COMMON,
   },
@@ -94,28 +95,97 @@ function parseExample(text: string): { lines: string[]; vars: EnvLine[] } {
   return { lines, vars };
 }
 
-describe.each(SERVICES)("etc/quantum/$env.env.example", (s) => {
-  const text = readRepoFile("etc/quantum", `${s.env}.env.example`);
-  const { lines, vars } = parseExample(text);
-  const expected = EXPECTED[s.env] as Record<string, string | null>;
+/** Parse a value with the schema's own field; `undefined` gives the field's default. */
+function parseField(cfg: ServiceConfig, key: string, value: string | undefined) {
+  const field = cfg.schema.shape[key];
+  if (field === undefined) throw new Error(`${key} is not in the ${cfg.dir} schema`);
+  return field.safeParse(value);
+}
 
-  it("documents every variable of SPEC section 3 for the service, and no unknown one", () => {
-    const keys = [...new Set(vars.map((v) => v.key))].sort();
-    expect(keys).toEqual(Object.keys(expected).sort());
-  });
-
-  it("ships each variable at its default; optional ones and all credentials commented out", () => {
-    for (const [key, def] of Object.entries(expected)) {
-      const found = vars.filter((v) => v.key === key);
-      expect(found, key).toHaveLength(1);
-      const v = found[0] as EnvLine;
-      if (def === null) {
-        expect(v.active, `${key} is optional and shipped commented out`).toBe(false);
-      } else {
-        expect({ key, active: v.active, value: v.value }).toEqual({ key, active: true, value: def });
+/**
+ * Every way an env example can disagree with its service's schema, one line each (empty = in sync): unknown
+ * or missing or repeated variables, values the schema rejects, values other than the default, optional
+ * variables shipped active.
+ */
+export function exampleProblems(vars: EnvLine[], cfg: ServiceConfig): string[] {
+  const problems: string[] = [];
+  const docs = new Map(cfg.vars.map((v) => [v.name, v]));
+  for (const v of vars) if (!docs.has(v.key)) problems.push(`${v.key}: not a variable of the schema`);
+  for (const name of docs.keys()) {
+    const n = vars.filter((v) => v.key === name).length;
+    if (n !== 1) problems.push(n === 0 ? `${name}: missing` : `${name}: appears ${n} times`);
+  }
+  for (const v of vars) {
+    const doc = docs.get(v.key);
+    if (doc === undefined) continue;
+    if (v.value !== "") {
+      const parsed = parseField(cfg, v.key, v.value);
+      if (!parsed.success) {
+        problems.push(`${v.key}=${v.value}: rejected by the schema (${parsed.error.message})`);
+      } else if (doc.default !== undefined) {
+        const def = parseField(cfg, v.key, undefined);
+        if (!def.success || !isDeepStrictEqual(parsed.data, def.data)) {
+          problems.push(`${v.key}=${v.value}: not the schema default ${doc.default}`);
+        }
       }
     }
-    for (const v of vars.filter((x) => /KEY|SECRET|PASSWORD/.test(x.key))) {
+    if (doc.default !== undefined && v.value === "") problems.push(`${v.key}: shown without its default`);
+    if (doc.default === undefined && !doc.required && v.active) {
+      problems.push(`${v.key}: optional without a default, ship it commented out`);
+    }
+    if (doc.required && (!v.active || v.value === "")) problems.push(`${v.key}: required, ship it set`);
+  }
+  return problems;
+}
+
+// "$env.env.example" would read the property path env.env: name the file in its own field.
+const EXAMPLES = SERVICES.map((s) => ({ ...s, file: `${s.env}.env.example` }));
+
+describe.each(EXAMPLES)("etc/quantum/$file", (s) => {
+  const text = readRepoFile("etc/quantum", s.file);
+  const { lines, vars } = parseExample(text);
+  let cfg: ServiceConfig;
+  beforeAll(async () => {
+    const found = (await serviceConfigs()).find((c) => c.dir === s.dir);
+    if (found === undefined) throw new Error(`no schema for services/${s.dir}`);
+    cfg = found;
+  });
+
+  it("documents exactly the schema's variables, each once, at the schema's default", () => {
+    expect(exampleProblems(vars, cfg)).toEqual([]);
+  });
+
+  it("the schema has every SPEC variable of the service with the SPEC default", () => {
+    const spec = SPEC_DEFAULTS[s.env] as Record<string, string | null>;
+    for (const [key, specDefault] of Object.entries(spec)) {
+      const doc = cfg.vars.find((v) => v.name === key);
+      expect(doc, `${key} in the ${s.dir} schema`).toBeDefined();
+      if (specDefault === null) {
+        expect({ key, default: doc?.default, required: doc?.required }).toEqual({
+          key,
+          default: undefined,
+          required: false,
+        });
+      } else {
+        const want = parseField(cfg, key, specDefault);
+        const got = parseField(cfg, key, undefined);
+        expect(got.success && want.success && isDeepStrictEqual(got.data, want.data), `${key} default`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it("the active lines form a valid configuration for the service", () => {
+    const env = Object.fromEntries(vars.filter((v) => v.active).map((v) => [v.key, v.value]));
+    const r = cfg.schema.safeParse(env);
+    expect(r.success, r.success ? "" : r.error.message).toBe(true);
+  });
+
+  it("ships credentials and secrets commented out and empty", () => {
+    const secrets = vars.filter((x) => /KEY|SECRET|PASSWORD/.test(x.key));
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const v of secrets) {
       expect({ key: v.key, active: v.active, value: v.value }).toEqual({
         key: v.key,
         active: false,
@@ -142,6 +212,28 @@ describe.each(SERVICES)("etc/quantum/$env.env.example", (s) => {
 
   it("uses the metrics port the unit, deploy.sh and prometheus.yml expect", () => {
     expect(vars.find((v) => v.key === s.portVar && v.active)?.value).toBe(String(s.port));
+  });
+});
+
+describe("the env-example check", () => {
+  it("reports a missing, an unknown, a non-default and a wrongly active variable", async () => {
+    const cfg = (await serviceConfigs()).find((c) => c.dir === "apply-layer") as ServiceConfig;
+    const { vars } = parseExample(readRepoFile("etc/quantum/apply-layer.env.example"));
+    const mutated = [
+      ...vars
+        .filter((v) => v.key !== "APPLY_MODE")
+        .map((v) => (v.key === "APPLY_PERMIT_WAIT_MS" ? { ...v, value: "1000" } : v))
+        .map((v) => (v.key === "SYMBOLS" ? { ...v, active: true } : v))
+        .map((v) => (v.key === "APPLY_POLL_SEC" ? { ...v, value: "often" } : v)),
+      { key: "APPLY_OLD_SETTING", value: "1", active: true, index: 999 },
+    ];
+    const problems = exampleProblems(mutated, cfg);
+    expect(problems).toContain("APPLY_MODE: missing");
+    expect(problems).toContain("APPLY_OLD_SETTING: not a variable of the schema");
+    expect(problems).toContain("APPLY_PERMIT_WAIT_MS=1000: not the schema default 1200");
+    expect(problems).toContain("SYMBOLS: optional without a default, ship it commented out");
+    expect(problems.some((p) => p.startsWith("APPLY_POLL_SEC=often: rejected by the schema"))).toBe(true);
+    expect(problems).toHaveLength(5);
   });
 });
 

@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ensureTestTools, headingAnchors, readRepoFile, repoPath, run } from "./helpers.js";
+import { promqlMetricNames } from "./promql.js";
 import { SERVICES } from "./units.js";
 
 const PROM_DIR = repoPath("ops/prometheus");
@@ -62,7 +63,6 @@ const HISTOGRAMS = [
   "p35_batch_seconds",
   "exchange_request_seconds",
 ];
-const PROMQL_WORDS = new Set(["and", "or", "unless", "bool", "offset", "inf", "nan"]);
 
 /** The alerts the operators asked for (seed names kept; the rest named <Service><Condition>). */
 const REQUIRED_ALERTS = [
@@ -95,24 +95,13 @@ interface RuleTestFile {
   }>;
 }
 
-/** Metric names referenced by a PromQL expression (strings, matchers, ranges and grouping clauses removed). */
+/** Metric families referenced by a PromQL expression (a histogram's _bucket/_sum/_count count as the family). */
 export function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, " ")
-    .replace(/\[[^\]]*\]/g, " ")
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
-    .replace(/\b(group_left|group_right)\b/g, " ");
-  const names = new Set<string>();
-  for (const m of stripped.matchAll(/(?<![\w.:])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    const word = m[1] as string;
-    if (m[2] !== undefined || PROMQL_WORDS.has(word.toLowerCase())) continue;
-    const base = HISTOGRAMS.find(
-      (h) => word === `${h}_bucket` || word === `${h}_sum` || word === `${h}_count`,
-    );
-    names.add(base ?? word);
-  }
-  return [...names];
+  const names = promqlMetricNames(expr).map(
+    (word) =>
+      HISTOGRAMS.find((h) => word === `${h}_bucket` || word === `${h}_sum` || word === `${h}_count`) ?? word,
+  );
+  return [...new Set(names)];
 }
 
 /** Metric families each job exports, taken from the services' real registries (@quantum/metrics). */
