@@ -1,4 +1,11 @@
 export {
+  APPLY_SCRIPTS,
+  type ApplyScriptName,
+  type ApplyScriptSources,
+  loadApplyScripts,
+  registerApplyScripts,
+} from "./apply-scripts.js";
+export {
   type ClaimParams,
   type ConsumeParams,
   claimExecution,
@@ -32,6 +39,14 @@ export {
   waitAndConsumePermits,
 } from "./permit-waiter.js";
 export {
+  type PublishPlanParams,
+  type PublishPlanResult,
+  type PublishResultOutcome,
+  type PublishResultParams,
+  publishPlanOnce,
+  publishResultOnce,
+} from "./publish.js";
+export {
   type ClaimResult,
   type ConsumeResult,
   decodeClaimReply,
@@ -48,6 +63,12 @@ export {
   permitScriptsRegistered,
   registerPermitScripts,
 } from "./scripts.js";
+export {
+  type AcquireSymbolLockParams,
+  type AcquireSymbolLockResult,
+  acquireSymbolLock,
+  releaseSymbolLock,
+} from "./symbol-lock.js";
 export { UnexpectedScriptReplyError } from "./unexpected-script-reply-error.js";
 export type {
   GovernorBlock,

@@ -1,0 +1,68 @@
+import { ExchangeConfigError } from "@quantum/exchange";
+import { ConfigError, createLogger, onShutdown } from "@quantum/runtime";
+import pkg from "../package.json" with { type: "json" };
+import { type ApplyConfig, type CrashPoint, configSecrets, loadApplyConfig } from "./config.js";
+import { SERVICE } from "./intake.js";
+import { startApplyService } from "./service.js";
+
+/** The line operators grep for (seed: "journalctl -u quantum-apply-layer | grep -E 'TESTNET|PRODUCTION'"). */
+export function permitModeLine(cfg: ApplyConfig): string {
+  return cfg.testnetBypass
+    ? "TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"
+    : "PRODUCTION MODE - Both permits required (Governor + P3.3)";
+}
+
+async function main(): Promise<number> {
+  let cfg: ApplyConfig;
+  try {
+    cfg = loadApplyConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${SERVICE}: refusing to start: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const venue = cfg.venue ?? "none";
+  const log = createLogger({
+    service: SERVICE,
+    level: cfg.logLevel,
+    secrets: configSecrets(cfg),
+    base: { mode: cfg.mode, venue },
+  });
+  const modeFields = { testnet: cfg.testnetBypass, version: pkg.version };
+  if (cfg.testnetBypass) log.warn(modeFields, permitModeLine(cfg));
+  else log.info(modeFields, permitModeLine(cfg));
+
+  const crashAt = cfg.mode === "production" ? null : cfg.testCrashAt;
+  if (crashAt !== null) log.warn({ point: crashAt }, "test crash hook armed (APPLY_TEST_CRASH_AT)");
+  const crash = (point: CrashPoint): void => {
+    if (crashAt !== point) return;
+    log.warn({ point }, "test crash hook: killing the process");
+    process.kill(process.pid, "SIGKILL");
+  };
+
+  let service: Awaited<ReturnType<typeof startApplyService>>;
+  try {
+    service = await startApplyService({ cfg, log, crash, version: pkg.version });
+  } catch (err) {
+    if (err instanceof ExchangeConfigError) {
+      log.fatal({ code: err.code }, err.message);
+      process.stderr.write(`${SERVICE}: refusing to start: ${err.code}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const ctl = onShutdown(log, [() => service.stop()], { timeoutMs: 10_000 });
+  return ctl.done;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `${SERVICE}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,273 @@
+import { keys } from "@quantum/contracts";
+import {
+  eventually,
+  type FakeBinance,
+  metricValue,
+  scrapeMetrics,
+  startFakeBinance,
+  startTestRedis,
+  type TestRedis,
+} from "@quantum/testkit";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  allowP33,
+  grantGovernor,
+  plansFor,
+  proposal,
+  type RunningService,
+  resultsFor,
+  startApply,
+  streamProposal,
+  waitPlan,
+  waitResult,
+  writeProposal,
+} from "./helpers.js";
+
+// testnet mode against FakeBinance: orders are counted at the venue by client order id.
+let redis: TestRedis;
+let fake: FakeBinance;
+const API = { apiKey: "once-key", apiSecret: "once-secret" };
+
+function testnetEnv(db: number): Record<string, string> {
+  return {
+    REDIS_URL: redis.url(db),
+    APPLY_MODE: "testnet",
+    BINANCE_TESTNET_API_KEY: API.apiKey,
+    BINANCE_TESTNET_API_SECRET: API.apiSecret,
+    BINANCE_BASE_URL: fake.baseUrl,
+    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+    APPLY_PERMIT_WAIT_MS: "5000",
+    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
+  };
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeBinance({
+    ...API,
+    positions: [
+      { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
+      { symbol: "ETHUSDT", positionAmt: "-10.000", markPrice: "3000" },
+    ],
+  });
+  for (const db of [0, 1, 2, 3, 4]) await redis.client(db).set(keys.killSwitch, "false");
+});
+
+afterAll(async () => {
+  await fake?.close();
+  await redis?.stop();
+});
+
+/** Submit one BTC close with both permits. */
+async function submitClose(r: Redis, symbol = "BTCUSDT", exchangeAmt = "1.000"): Promise<string> {
+  const planId = await streamProposal(r, proposal(symbol));
+  await waitPlan(r, planId);
+  await grantGovernor(r, planId, symbol);
+  await allowP33(r, planId, symbol, "0.010", exchangeAmt);
+  return planId;
+}
+
+describe("SIGKILL at each step, restart: at most one order and exactly one result per plan", () => {
+  it.each([
+    [
+      "after_claim",
+      "CLAIMED",
+      0,
+      { decision: "ERROR", reason: "internal_error", detail: "interrupted before submit" },
+    ],
+    [
+      "after_submitting",
+      "SUBMITTING",
+      0,
+      { decision: "ERROR", reason: "exchange_unknown_resolved_not_filled" },
+    ],
+    ["after_fill", "SUBMITTING", 1, { decision: "EXECUTE", executed: "True", executed_qty: "0.010" }],
+    ["before_result", "FILLED", 1, { decision: "EXECUTE", executed: "True", executed_qty: "0.010" }],
+  ] as const)("%s", async (point, stateAtCrash, orders, expected) => {
+    const r = redis.client(0);
+    const consumer = `crash-${point}`;
+    const first = await startApply(redis, { ...testnetEnv(0), APPLY_TEST_CRASH_AT: point }, { consumer });
+    const planId = await submitClose(r);
+    expect(await first.proc.exited).toBe("SIGKILL");
+    expect(await r.hget(keys.execRecord(planId), "state")).toBe(stateAtCrash);
+    expect(await resultsFor(r, planId)).toHaveLength(0);
+
+    const second = await startApply(redis, testnetEnv(0), { consumer });
+    try {
+      const res = await waitResult(r, planId);
+      expect(res).toMatchObject(expected);
+      const venue = fake.ordersFor(`qp3-c-${planId}`);
+      expect(venue).toHaveLength(orders);
+      if (orders === 1) expect(res.order_id).toBe(String(venue[0]?.orderId));
+      // Nothing more happens for this plan: one result, and the record is final with its result out.
+      expect(await resultsFor(r, planId)).toHaveLength(1);
+      expect(await plansFor(r, planId)).toHaveLength(1);
+      expect(await r.hget(keys.execRecord(planId), "result_published")).toBe("1");
+      expect(await r.hlen(keys.applyOpenPlans)).toBe(0);
+    } finally {
+      await second.proc.stop();
+    }
+  });
+
+  it("killed after publishing, before the claim: the restarted instance resumes the plan", async () => {
+    const r = redis.client(0);
+    const consumer = "crash-before-claim";
+    const first = await startApply(redis, { ...testnetEnv(0), APPLY_PERMIT_WAIT_MS: "60000" }, { consumer });
+    const planId = await streamProposal(r, proposal("BTCUSDT"));
+    await waitPlan(r, planId);
+    await first.proc.kill();
+    expect(await r.hexists(keys.applyOpenPlans, planId)).toBe(1);
+    await grantGovernor(r, planId, "BTCUSDT");
+    await allowP33(r, planId, "BTCUSDT", "0.010", "1.000");
+    const second = await startApply(redis, testnetEnv(0), { consumer });
+    try {
+      expect(await waitResult(r, planId)).toMatchObject({ decision: "EXECUTE", executed: "True" });
+      expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(1);
+    } finally {
+      await second.proc.stop();
+    }
+  });
+});
+
+describe("lost and refused exchange answers", () => {
+  let live: RunningService;
+  let r: Redis;
+
+  beforeAll(async () => {
+    r = redis.client(1);
+    live = await startApply(redis, testnetEnv(1));
+  });
+  afterAll(async () => {
+    await live?.proc.stop();
+  });
+
+  it("a dropped response after the fill: no second order, result resolved by client order id", async () => {
+    fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "dropAfterFill" });
+    const planId = await submitClose(r);
+    const res = await waitResult(r, planId);
+    expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", executed_qty: "0.010" });
+    expect(res.detail).toMatch(/^filled/);
+    const venue = fake.ordersFor(`qp3-c-${planId}`);
+    expect(venue).toHaveLength(1);
+    expect(res.order_id).toBe(String(venue[0]?.orderId));
+    const posts = fake
+      .requests()
+      .filter((q) => q.method === "POST" && q.params.newClientOrderId === `qp3-c-${planId}`);
+    expect(posts).toHaveLength(1);
+  });
+
+  it("a rejected order is ERROR exchange_rejected with the exchange code in detail", async () => {
+    fake.injectFault({
+      method: "POST",
+      path: "/fapi/v1/order",
+      kind: "reject",
+      code: -2022,
+      msg: "ReduceOnly Order is rejected.",
+    });
+    const planId = await submitClose(r);
+    const res = await waitResult(r, planId);
+    expect(res).toMatchObject({ decision: "ERROR", reason: "exchange_rejected", executed: "False" });
+    expect(res.detail).toContain("-2022");
+    expect(await r.hget(keys.execRecord(planId), "state")).toBe("REJECTED");
+  });
+
+  it("429: BLOCKED exchange_rate_limited, nothing resent for the plan", async () => {
+    fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "rateLimit", retryAfterSec: 1 });
+    const planId = await submitClose(r);
+    const res = await waitResult(r, planId);
+    expect(res).toMatchObject({ decision: "BLOCKED", reason: "exchange_rate_limited", executed: "False" });
+    expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
+    const posts = fake
+      .requests()
+      .filter((q) => q.method === "POST" && q.params.newClientOrderId === `qp3-c-${planId}`);
+    expect(posts).toHaveLength(1);
+    const m = await scrapeMetrics(live.port);
+    expect(metricValue(m, "exchange_rate_limited_total")).toBeGreaterThanOrEqual(1);
+    // After Retry-After the next plan goes through.
+    await eventually(
+      async () => {
+        const next = await submitClose(r);
+        const out = await waitResult(r, next);
+        if (out.decision !== "EXECUTE") throw new Error(`still ${out.reason}`);
+        return true;
+      },
+      { timeoutMs: 15_000, intervalMs: 500 },
+    );
+  });
+});
+
+describe("two instances, one standing proposal", () => {
+  it("one plan, one result, one order", async () => {
+    const r = redis.client(4);
+    const [a, b] = await Promise.all([startApply(redis, testnetEnv(4)), startApply(redis, testnetEnv(4))]);
+    try {
+      const planId = await writeProposal(r, proposal("ETHUSDT", { action: "FULL_CLOSE_PROPOSED" }));
+      await waitPlan(r, planId);
+      await grantGovernor(r, planId, "ETHUSDT");
+      await allowP33(r, planId, "ETHUSDT", "0.500", "-10.000");
+      expect(await waitResult(r, planId)).toMatchObject({
+        decision: "EXECUTE",
+        executed: "True",
+        side: "BUY",
+      });
+      await eventually(async () => {
+        const hits = await Promise.all(
+          [a, b].map(async (s) =>
+            metricValue(await scrapeMetrics(s.port), "quantum_apply_dedupe_hits_total"),
+          ),
+        );
+        return hits.every((h) => h >= 3);
+      });
+      expect(await plansFor(r, planId)).toHaveLength(1);
+      expect(await resultsFor(r, planId)).toHaveLength(1);
+      expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(1);
+    } finally {
+      await Promise.all([a.proc.stop(), b.proc.stop()]);
+    }
+  });
+});
+
+describe("hedge mode and the TESTNET bypass", () => {
+  it("hedge mode sends positionSide instead of reduceOnly", async () => {
+    const r = redis.client(2);
+    const hedge = await startFakeBinance({
+      ...API,
+      dualSidePosition: true,
+      positions: [{ symbol: "BTCUSDT", positionAmt: "0.500", markPrice: "60000", positionSide: "LONG" }],
+    });
+    const apply = await startApply(redis, { ...testnetEnv(2), BINANCE_BASE_URL: hedge.baseUrl });
+    try {
+      const planId = await submitClose(r, "BTCUSDT", "0.500");
+      expect(await waitResult(r, planId)).toMatchObject({ decision: "EXECUTE", executed: "True" });
+      const [order] = hedge.ordersFor(`qp3-c-${planId}`);
+      expect(order).toMatchObject({ side: "SELL", positionSide: "LONG", reduceOnly: false });
+    } finally {
+      await apply.proc.stop();
+      await hedge.close();
+    }
+  });
+
+  it("TESTNET=true bypasses both permits, sizes from the venue position, counts testnet_bypass", async () => {
+    const r = redis.client(3);
+    const apply = await startApply(redis, { ...testnetEnv(3), TESTNET: "true" });
+    try {
+      const planId = await streamProposal(r, proposal("ETHUSDT", { action: "PARTIAL_50" }));
+      const res = await waitResult(r, planId);
+      expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", side: "BUY", permit_wait_ms: "0" });
+      const [order] = fake.ordersFor(`qp3-c-${planId}`);
+      expect(Number(order?.origQty)).toBe(Number(res.executed_qty));
+      expect(Number(res.executed_qty)).toBeGreaterThan(0);
+      expect(
+        metricValue(await scrapeMetrics(apply.port), "apply_executed_total", { status: "testnet_bypass" }),
+      ).toBe(1);
+      expect(
+        apply.proc
+          .logs()
+          .some((l) => l.msg === "TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"),
+      ).toBe(true);
+    } finally {
+      await apply.proc.stop();
+    }
+  });
+});

@@ -1,0 +1,219 @@
+import { fileURLToPath } from "node:url";
+import {
+  computePlanId,
+  decodeApplyPlan,
+  decodeApplyResult,
+  encodeGovernorPermit,
+  encodeHarvestProposal,
+  encodeP33Permit,
+  type HarvestProposal,
+  keys,
+  streams,
+} from "@quantum/contracts";
+import {
+  eventually,
+  freePort,
+  httpGet,
+  type ServiceProcess,
+  startServiceProcess,
+  type TestRedis,
+  waitHealthy,
+} from "@quantum/testkit";
+import type { Redis } from "ioredis";
+
+/** The built service (tests run the real process; build it first). */
+export const APPLY_ENTRY = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+/** The dev governor of packages/devtools (built before this package: it is a devDependency). */
+export const GOVERNOR_ENTRY = fileURLToPath(
+  new URL("../node_modules/@quantum/devtools/dist/governor-main.js", import.meta.url),
+);
+/** The real P3.3 service (a devDependency, built before this package). */
+export const P33_ENTRY = fileURLToPath(
+  new URL("../node_modules/@quantum/position-state-brain/dist/main.js", import.meta.url),
+);
+
+export interface RunningService {
+  readonly proc: ServiceProcess;
+  readonly port: number;
+}
+
+let consumerSeq = 0;
+
+/** Start the Apply Layer against `redis` (db 0) and wait until it is ready. */
+export async function startApply(
+  redis: TestRedis,
+  env: Record<string, string | undefined> = {},
+  opts: { ready?: boolean; consumer?: string } = {},
+): Promise<RunningService> {
+  const port = await freePort();
+  const proc = startServiceProcess({
+    entry: APPLY_ENTRY,
+    env: {
+      REDIS_URL: redis.url(0),
+      PROMETHEUS_PORT: String(port),
+      APPLY_MODE: "paper",
+      APPLY_POLL_SEC: "0.2",
+      APPLY_CONSUMER_NAME: opts.consumer ?? `apply-test-${process.pid}-${++consumerSeq}`,
+      APPLY_LOG_LEVEL: "debug",
+      ...env,
+    },
+  });
+  if (opts.ready !== false) await waitReady(proc, port);
+  return { proc, port };
+}
+
+export async function waitReady(proc: ServiceProcess, port: number): Promise<void> {
+  try {
+    await waitHealthy(port, 20_000);
+    await eventually(async () => (await httpGet(port, "/ready")).status === 200, { timeoutMs: 15_000 });
+  } catch (err) {
+    throw new Error(
+      `not ready: ${String(err)}\nstderr: ${proc.stderr()}\nstdout: ${proc.stdout().slice(-3000)}`,
+    );
+  }
+}
+
+/** Start the dev governor (group `governor`). */
+export function startGovernor(redis: TestRedis, env: Record<string, string> = {}): ServiceProcess {
+  return startServiceProcess({
+    entry: GOVERNOR_ENTRY,
+    env: { REDIS_URL: redis.url(0), GOVERNOR_CONSUMER_NAME: `gov-${process.pid}-${++consumerSeq}`, ...env },
+  });
+}
+
+let stamp = Date.parse("2026-02-01T00:00:00Z");
+
+/** A proposal with a fresh computed_at_utc (so a fresh plan_id). */
+export function proposal(symbol: string, over: Partial<HarvestProposal> = {}): HarvestProposal {
+  stamp += 1000;
+  return {
+    symbol,
+    action: "PARTIAL_50",
+    calibrated: false,
+    killScore: 0.31,
+    kRegimeFlip: 0.1,
+    kSigmaSpike: 0.05,
+    kTsDrop: 0.1,
+    kAgePenalty: 0.02,
+    newSlProposed: null,
+    rNet: 1.2,
+    lastUpdateEpoch: stamp / 1000,
+    computedAtUtc: new Date(stamp).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    reasonCodes: [],
+    ...over,
+  };
+}
+
+export function planIdOf(p: HarvestProposal): string {
+  return computePlanId(p);
+}
+
+/** Write the proposal hash (polled path); returns its plan_id. */
+export async function writeProposal(r: Redis, p: HarvestProposal): Promise<string> {
+  const key = keys.harvestProposal(p.symbol);
+  await r.multi().del(key).hset(key, encodeHarvestProposal(p)).exec();
+  return planIdOf(p);
+}
+
+/** XADD the proposal to the event stream; returns its plan_id. */
+export async function streamProposal(r: Redis, p: HarvestProposal): Promise<string> {
+  await r.xadd(streams.harvestProposal, "*", ...Object.entries(encodeHarvestProposal(p)).flat());
+  return planIdOf(p);
+}
+
+type Fields = Record<string, string>;
+
+function toFields(flat: string[]): Fields {
+  const out: Fields = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
+  return out;
+}
+
+async function entries(r: Redis, stream: string): Promise<Fields[]> {
+  const rows = (await r.xrange(stream, "-", "+")) as [string, string[]][];
+  return rows.map(([, flat]) => toFields(flat));
+}
+
+export async function plansFor(r: Redis, planId: string): Promise<Fields[]> {
+  return (await entries(r, streams.applyPlan)).filter((e) => e.plan_id === planId);
+}
+
+export async function resultsFor(r: Redis, planId: string): Promise<Fields[]> {
+  return (await entries(r, streams.applyResult)).filter((e) => e.plan_id === planId);
+}
+
+/** Wait for the plan entry (decoded strictly: what this service writes must pass its own contract). */
+export async function waitPlan(r: Redis, planId: string, timeoutMs = 10_000): Promise<Fields> {
+  return eventually(
+    async () => {
+      const [plan] = await plansFor(r, planId);
+      if (plan === undefined) throw new Error(`no plan ${planId}`);
+      const decoded = decodeApplyPlan(plan);
+      if (!decoded.ok) throw new Error(`bad plan: ${decoded.error.message}`);
+      return plan;
+    },
+    { timeoutMs, message: `plan ${planId}` },
+  );
+}
+
+/** Wait for the plan's result (decoded strictly). */
+export async function waitResult(r: Redis, planId: string, timeoutMs = 15_000): Promise<Fields> {
+  return eventually(
+    async () => {
+      const [res] = await resultsFor(r, planId);
+      if (res === undefined) throw new Error(`no result for ${planId}`);
+      const decoded = decodeApplyResult(res);
+      if (!decoded.ok) throw new Error(`bad result: ${decoded.error.message}`);
+      return res;
+    },
+    { timeoutMs, message: `result of ${planId}` },
+  );
+}
+
+export async function grantGovernor(r: Redis, planId: string, symbol: string, granted = true): Promise<void> {
+  const json = encodeGovernorPermit({
+    granted,
+    symbol,
+    decision: granted ? "EXECUTE" : "BLOCKED",
+    computedQty: null,
+    computedNotional: null,
+    createdAt: Date.now() / 1000,
+    consumed: false,
+  });
+  await r.set(keys.governorPermit(planId), json, "EX", 60);
+}
+
+export async function allowP33(
+  r: Redis,
+  planId: string,
+  symbol: string,
+  safeQty: string,
+  exchangeAmt: string,
+): Promise<void> {
+  const json = encodeP33Permit({
+    allow: true,
+    symbol,
+    safeQty,
+    exchangePositionAmt: exchangeAmt,
+    ledgerAmt: exchangeAmt,
+    createdAt: Date.now() / 1000,
+    reason: "sanity_checks_passed",
+  });
+  await r.set(keys.p33Permit(planId), json, "EX", 60);
+}
+
+export async function denyP33(r: Redis, planId: string, symbol: string, reason: string): Promise<void> {
+  const json = encodeP33Permit({
+    allow: false,
+    symbol,
+    reason,
+    context: { exchange_amt: "0.05", ledger_amt: "0.04" },
+    createdAt: Date.now() / 1000,
+  });
+  await r.set(keys.p33Permit(planId), json, "EX", 60);
+}
+
+/** Fills the paper exchange recorded (stream quantum:paper:orders) for a client order id. */
+export async function paperFills(r: Redis, clientOrderId: string): Promise<Fields[]> {
+  return (await entries(r, streams.paperOrders)).filter((e) => e.client_order_id === clientOrderId);
+}
