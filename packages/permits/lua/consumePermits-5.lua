@@ -37,31 +37,12 @@ local execRecordTtlSec = tonumber(ARGV[3])
 local planId = ARGV[4]
 local symbol = ARGV[5]
 
--- Kill switch rule (SPEC §2.5), twin of killSwitchHalts() in src/kill-switch.ts.
-local function killSwitchHalts(value)
-  if not value then
-    return missingKillSwitchHalts
-  end
-  local v = string.lower(string.match(value, "^%s*(.-)%s*$"))
-  if v == "false" or v == "0" or v == "no" or v == "off" then
-    return false
-  end
-  return true -- true|1|yes|on, and any other value: fail closed
-end
-
--- Trading state: missing, ACTIVE and REDUCE_ONLY pass; HALTED and any unknown value halt.
-local function tradingStateHalts(value)
-  if not value then
-    return false
-  end
-  local v = string.upper(string.match(value, "^%s*(.-)%s*$"))
-  return not (v == "ACTIVE" or v == "REDUCE_ONLY")
-end
+-- @include "controlRules.lua"
 
 local govPttl = redis.call("PTTL", govPermitKey)
 local p33Pttl = redis.call("PTTL", p33PermitKey)
 
-if killSwitchHalts(redis.call("GET", killSwitchKey)) then
+if killSwitchHalts(redis.call("GET", killSwitchKey), missingKillSwitchHalts) then
   return { "kill_switch_active", false, false, govPttl, p33Pttl }
 end
 

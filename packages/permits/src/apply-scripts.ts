@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { defineLuaScripts, loadLuaScripts, luaScriptsDefined } from "@quantum/runtime";
 import type { Redis, Result } from "ioredis";
 import { PermitScriptLoadError } from "./permit-script-load-error.js";
 import { DEFAULT_LUA_DIR } from "./scripts.js";
@@ -47,35 +46,17 @@ let defaultSources: ApplyScriptSources | null = null;
 export function loadApplyScripts(luaDir: URL = DEFAULT_LUA_DIR): ApplyScriptSources {
   const isDefault = luaDir.href === DEFAULT_LUA_DIR.href;
   if (isDefault && defaultSources !== null) return defaultSources;
-  const read = (name: ApplyScriptName): string => {
-    const url = new URL(APPLY_SCRIPTS[name].file, luaDir);
-    try {
-      const text = readFileSync(url, "utf8");
-      if (text.trim() === "") throw new Error("file is empty");
-      return text;
-    } catch (err) {
-      throw new PermitScriptLoadError(fileURLToPath(url), err);
-    }
-  };
-  const sources: ApplyScriptSources = {
-    publishPlanOnce: read("publishPlanOnce"),
-    publishResultOnce: read("publishResultOnce"),
-    acquireLock: read("acquireLock"),
-    releaseLock: read("releaseLock"),
-  };
+  const sources = loadLuaScripts(
+    luaDir,
+    APPLY_SCRIPTS,
+    (path, cause) => new PermitScriptLoadError(path, cause),
+  );
   if (isDefault) defaultSources = sources;
   return sources;
 }
 
-const registered = new WeakSet<Redis>();
-
 /** Define the Apply Layer scripts as commands on `redis` (idempotent per client). Call at startup. */
 export function registerApplyScripts(redis: Redis, opts: { luaDir?: URL } = {}): void {
-  if (registered.has(redis)) return;
-  const sources = loadApplyScripts(opts.luaDir);
-  for (const name of Object.keys(APPLY_SCRIPTS) as ApplyScriptName[]) {
-    const { command, numberOfKeys } = APPLY_SCRIPTS[name];
-    redis.defineCommand(command, { lua: sources[name], numberOfKeys });
-  }
-  registered.add(redis);
+  if (luaScriptsDefined(redis, APPLY_SCRIPTS)) return;
+  defineLuaScripts(redis, APPLY_SCRIPTS, loadApplyScripts(opts.luaDir));
 }

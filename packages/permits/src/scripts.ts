@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { defineLuaScripts, loadLuaScripts, luaScriptsDefined } from "@quantum/runtime";
 import type { Redis, Result } from "ioredis";
 import { PermitScriptLoadError } from "./permit-script-load-error.js";
 
@@ -58,6 +57,8 @@ export const DEFAULT_LUA_DIR: URL = new URL("../lua/", import.meta.url);
 
 let defaultSources: PermitScriptSources | null = null;
 
+const loadError = (path: string, cause: unknown): Error => new PermitScriptLoadError(path, cause);
+
 /**
  * Read every script from `luaDir` (default: this package's `lua/`). Throws `PermitScriptLoadError` naming the
  * file when one is missing or unreadable, so a broken install fails at startup, not at the first plan.
@@ -65,42 +66,21 @@ let defaultSources: PermitScriptSources | null = null;
 export function loadPermitScripts(luaDir: URL = DEFAULT_LUA_DIR): PermitScriptSources {
   const isDefault = luaDir.href === DEFAULT_LUA_DIR.href;
   if (isDefault && defaultSources !== null) return defaultSources;
-  const read = (name: PermitScriptName): string => {
-    const url = new URL(PERMIT_SCRIPTS[name].file, luaDir);
-    try {
-      const text = readFileSync(url, "utf8");
-      if (text.trim() === "") throw new Error("file is empty");
-      return text;
-    } catch (err) {
-      throw new PermitScriptLoadError(fileURLToPath(url), err);
-    }
-  };
-  const sources: PermitScriptSources = {
-    consumePermits: read("consumePermits"),
-    claimExecution: read("claimExecution"),
-    transitionExec: read("transitionExec"),
-  };
+  const sources = loadLuaScripts(luaDir, PERMIT_SCRIPTS, loadError);
   if (isDefault) defaultSources = sources;
   return sources;
 }
-
-const registered = new WeakSet<Redis>();
 
 /**
  * Define the permit scripts as commands on `redis` (EVALSHA with an EVAL fallback, handled by ioredis).
  * Idempotent per client: a second call on the same client is a no-op. Call it at startup to fail fast.
  */
 export function registerPermitScripts(redis: Redis, opts: { luaDir?: URL } = {}): void {
-  if (registered.has(redis)) return;
-  const sources = loadPermitScripts(opts.luaDir);
-  for (const name of Object.keys(PERMIT_SCRIPTS) as PermitScriptName[]) {
-    const { command, numberOfKeys } = PERMIT_SCRIPTS[name];
-    redis.defineCommand(command, { lua: sources[name], numberOfKeys });
-  }
-  registered.add(redis);
+  if (luaScriptsDefined(redis, PERMIT_SCRIPTS)) return;
+  defineLuaScripts(redis, PERMIT_SCRIPTS, loadPermitScripts(opts.luaDir));
 }
 
 /** True once `registerPermitScripts` has run on this client. */
 export function permitScriptsRegistered(redis: Redis): boolean {
-  return registered.has(redis);
+  return luaScriptsDefined(redis, PERMIT_SCRIPTS);
 }

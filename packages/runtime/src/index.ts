@@ -24,6 +24,15 @@ export {
   type NumberBounds,
 } from "./env-schemas.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
+export { LuaScriptLoadError } from "./lua-script-load-error.js";
+export {
+  defineLuaScripts,
+  type LoadErrorFactory,
+  type LuaScriptSpec,
+  loadLuaScripts,
+  luaScriptsDefined,
+  readLuaScript,
+} from "./lua-scripts.js";
 export { REDACTED, redactPaths, redactString, SENSITIVE_KEYS } from "./redact.js";
 export {
   BLOCKING_COMMAND_TIMEOUT_MS,

@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { defineLuaScripts, loadLuaScripts, luaScriptsDefined } from "@quantum/runtime";
 import type { Redis, Result } from "ioredis";
-import { ScriptLoadError } from "./script-load-error.js";
 
 /**
  * The ledger's Lua scripts (lua/*.lua), defined on a client with defineCommand. This module sits directly in
@@ -25,40 +23,20 @@ declare module "ioredis" {
 }
 
 const SCRIPTS = {
-  quantumP33InitLedger: { file: "initLedger-1.lua", numberOfKeys: 1 },
-  quantumP33ApplyLedgerResult: { file: "applyLedgerResult-2.lua", numberOfKeys: 2 },
+  initLedger: { file: "initLedger-1.lua", command: "quantumP33InitLedger", numberOfKeys: 1 },
+  applyLedgerResult: {
+    file: "applyLedgerResult-2.lua",
+    command: "quantumP33ApplyLedgerResult",
+    numberOfKeys: 2,
+  },
 } as const;
 
-type ScriptName = keyof typeof SCRIPTS;
+const LUA_DIR = new URL("../lua/", import.meta.url);
 
-let sources: Record<ScriptName, string> | null = null;
-
-function loadSources(): Record<ScriptName, string> {
-  if (sources !== null) return sources;
-  const read = (file: string): string => {
-    const url = new URL(`../lua/${file}`, import.meta.url);
-    try {
-      const text = readFileSync(url, "utf8");
-      if (text.trim() === "") throw new Error("file is empty");
-      return text;
-    } catch (err) {
-      throw new ScriptLoadError(fileURLToPath(url), err);
-    }
-  };
-  sources = {
-    quantumP33InitLedger: read(SCRIPTS.quantumP33InitLedger.file),
-    quantumP33ApplyLedgerResult: read(SCRIPTS.quantumP33ApplyLedgerResult.file),
-  };
-  return sources;
-}
-
-/** Define the ledger scripts on this client (idempotent). Throws ScriptLoadError when a file is missing. */
+/** Define the ledger scripts on this client (idempotent). Throws LuaScriptLoadError when a file is missing. */
 export function defineLedgerScripts(redis: Redis): void {
-  const src = loadSources();
-  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] === "function") continue;
-    redis.defineCommand(name, { numberOfKeys: SCRIPTS[name].numberOfKeys, lua: src[name] });
-  }
+  if (luaScriptsDefined(redis, SCRIPTS)) return;
+  defineLuaScripts(redis, SCRIPTS, loadLuaScripts(LUA_DIR, SCRIPTS));
 }
 
 function flatten(fields: Readonly<Record<string, string>>): string[] {
