@@ -114,6 +114,14 @@ export {
   pyFormatFixed,
 } from "./plan-id.js";
 export {
+  APPLY_REASON_DOCS,
+  P33_REASON_DOCS,
+  P35_MIX_ALERT_DOCS,
+  REASON_TABLES,
+  type ReasonDoc,
+  renderReasonDocs,
+} from "./reason-docs.js";
+export {
   ACTIONS,
   type Action,
   ALERT_SEVERITIES,
