@@ -1,0 +1,93 @@
+import { type ApplyResult, encodeApplyResult, keys, streams } from "@quantum/contracts";
+import { SYMBOL_NAMES } from "./fixtures.js";
+import { type BenchRedis, startProc } from "./harness.js";
+import { memoryOf, sleep } from "./stats.js";
+
+export interface P35PhaseResult {
+  readonly results: number;
+  /** Results per second from the service's start (service_start_ts) to processed_total = results. */
+  readonly perSecFromServiceStart: number;
+  /** The same from the moment the process was spawned (node start-up included). */
+  readonly perSecFromSpawn: number;
+  readonly drainMs: number;
+  readonly peakRssMb: number;
+}
+
+const RESULTS = 100_000;
+const PIPELINE = 2000;
+
+const MIX: ReadonlyArray<Pick<ApplyResult, "decision" | "reason" | "executed">> = [
+  { decision: "EXECUTE", reason: "none", executed: true },
+  { decision: "SKIP", reason: "action_hold", executed: false },
+  { decision: "SKIP", reason: "duplicate_plan", executed: false },
+  { decision: "BLOCKED", reason: "p33_permit_denied", executed: false },
+  { decision: "BLOCKED", reason: "kill_score_critical", executed: false },
+  { decision: "BLOCKED", reason: "permit_timeout_or_missing:missing_governor", executed: false },
+  { decision: "ERROR", reason: "unknown_action", executed: false },
+];
+
+/** 100,000 results pre-loaded into apply.result, then P3.5 started with P35_START_ID=0 and timed. */
+export async function runP35Phase(
+  root: string,
+  redis: BenchRedis,
+  log: (l: string) => void,
+): Promise<P35PhaseResult> {
+  const r = redis.client;
+  await r.flushall();
+  const now = Date.now() / 1000;
+  for (let i = 0; i < RESULTS; i += PIPELINE) {
+    const p = r.pipeline();
+    for (let j = i; j < Math.min(RESULTS, i + PIPELINE); j++) {
+      const m = MIX[j % MIX.length]!;
+      const fields = encodeApplyResult({
+        planId: (j + 1).toString(16).padStart(16, "0"),
+        symbol: SYMBOL_NAMES[j % SYMBOL_NAMES.length] as string,
+        decision: m.decision,
+        executed: m.executed,
+        wouldExecute: m.executed,
+        reason: m.reason,
+        detail: m.executed ? "filled" : "",
+        stepsResults: [],
+        timestamp: now - ((RESULTS - j) / RESULTS) * 3000,
+        mode: "paper",
+      });
+      p.xadd(streams.applyResult, "*", ...Object.entries(fields).flat());
+    }
+    await p.exec();
+  }
+  log(`  P3.5: ${await r.xlen(streams.applyResult)} results pre-loaded`);
+  const spawnedAt = Date.now();
+  const proc = await startProc(
+    root,
+    "decision-intelligence",
+    redis.url,
+    SYMBOL_NAMES,
+    { P35_START_ID: "0" },
+    { waitReady: false },
+  );
+  try {
+    const deadline = Date.now() + 60_000;
+    let doneAt = 0;
+    while (doneAt === 0) {
+      if (Number(await r.hget(keys.p35Status, "processed_total")) >= RESULTS) doneAt = Date.now();
+      else if (Date.now() > deadline || !proc.child.running) {
+        throw new Error(`P3.5 did not drain ${RESULTS} results: ${proc.child.tail().join("\n")}`);
+      } else await sleep(2);
+    }
+    let startTs = Number(await r.hget(keys.p35Status, "service_start_ts"));
+    for (let i = 0; i < 200 && !(startTs > 0); i++) {
+      await sleep(10);
+      startTs = Number(await r.hget(keys.p35Status, "service_start_ts"));
+    }
+    const fromStartMs = doneAt - startTs * 1000;
+    return {
+      results: RESULTS,
+      perSecFromServiceStart: Math.round(RESULTS / (fromStartMs / 1000)),
+      perSecFromSpawn: Math.round(RESULTS / ((doneAt - spawnedAt) / 1000)),
+      drainMs: Math.round(fromStartMs),
+      peakRssMb: memoryOf(proc.child.pid)?.peakMb ?? Number.NaN,
+    };
+  } finally {
+    await proc.child.stop(12_000);
+  }
+}

@@ -1,0 +1,144 @@
+import type { ApplyPhaseResult } from "./phase-apply.js";
+import type { P33PhaseResult } from "./phase-p33.js";
+import type { P35PhaseResult } from "./phase-p35.js";
+import type { StackPhaseResult } from "./phase-stack.js";
+import { round } from "./stats.js";
+
+/** One printed figure with its SPEC §6 target (null = informational, no target). */
+export interface Figure {
+  readonly id: string;
+  readonly label: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target: { readonly op: "<=" | ">=" | "=="; readonly value: number } | null;
+  /** PASS / MISS against the target; null without a target. */
+  readonly pass: boolean | null;
+}
+
+function fig(
+  id: string,
+  label: string,
+  value: number,
+  unit: string,
+  target: Figure["target"] = null,
+): Figure {
+  let pass: boolean | null = null;
+  if (target !== null) {
+    pass = Number.isFinite(value)
+      ? target.op === "<="
+        ? value <= target.value
+        : target.op === ">="
+          ? value >= target.value
+          : value === target.value
+      : false;
+  }
+  return { id, label, value, unit, target, pass };
+}
+
+export interface PhaseResults {
+  readonly stack: StackPhaseResult;
+  readonly p33: P33PhaseResult;
+  readonly apply: ApplyPhaseResult;
+  readonly p35: P35PhaseResult;
+}
+
+const SERVICES = ["apply-layer", "position-state-brain", "decision-intelligence"] as const;
+
+/** Every figure of SPEC §6 (and the informational ones around them), in print order. */
+export function figures(p: PhaseResults): Figure[] {
+  const ms = (v: number) => round(v, 3);
+  const peak = {
+    "apply-layer": Math.max(p.stack.peakRssMb["apply-layer"] ?? 0, p.apply.peakRssMb),
+    "position-state-brain": Math.max(p.stack.peakRssMb["position-state-brain"] ?? 0, p.p33.peakRssMb),
+    "decision-intelligence": Math.max(p.stack.peakRssMb["decision-intelligence"] ?? 0, p.p35.peakRssMb),
+  };
+  return [
+    fig("p33_permit_latency_p50_ms", "P3.3 permit latency p50 @1,000 plans/s", ms(p.p33.latency.p50), "ms"),
+    fig("p33_permit_latency_p99_ms", "P3.3 permit latency p99 @1,000 plans/s", ms(p.p33.latency.p99), "ms", {
+      op: "<=",
+      value: 5,
+    }),
+    fig("p33_permit_latency_max_ms", "P3.3 permit latency max @1,000 plans/s", ms(p.p33.latency.max), "ms"),
+    fig(
+      "apply_wait_overhead_p50_ms",
+      "Apply wait overhead p50 (2nd permit -> consumed)",
+      ms(p.apply.overhead.p50),
+      "ms",
+    ),
+    fig(
+      "apply_wait_overhead_p99_ms",
+      "Apply wait overhead p99 (2nd permit -> consumed)",
+      ms(p.apply.overhead.p99),
+      "ms",
+      {
+        op: "<=",
+        value: 5,
+      },
+    ),
+    fig("e2e_proposal_result_p50_ms", "End-to-end proposal -> result p50 (paper)", ms(p.stack.e2e.p50), "ms"),
+    fig(
+      "e2e_proposal_result_p99_ms",
+      "End-to-end proposal -> result p99 (paper)",
+      ms(p.stack.e2e.p99),
+      "ms",
+      {
+        op: "<=",
+        value: 25,
+      },
+    ),
+    fig(
+      "p35_drain_results_per_sec",
+      "P3.5 drain, 100,000 results",
+      p.p35.perSecFromServiceStart,
+      "results/s",
+      {
+        op: ">=",
+        value: 50_000,
+      },
+    ),
+    ...SERVICES.map((s) =>
+      fig(`idle_rss_mb_${s}`, `Idle RSS ${s}`, p.stack.idleRssMb[s] ?? Number.NaN, "MB", {
+        op: "<=",
+        value: 80,
+      }),
+    ),
+    ...SERVICES.map((s) => fig(`loaded_rss_mb_${s}`, `Loaded RSS ${s} (peak)`, peak[s], "MB")),
+    fig(
+      "orders_after_kill_switch",
+      "Orders after `kill on` under load",
+      p.stack.kill.ordersAfterSet,
+      "orders",
+      {
+        op: "==",
+        value: 0,
+      },
+    ),
+  ];
+}
+
+function num(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return "n/a";
+  if (unit === "results/s") return `${Math.round(v).toLocaleString("en-US")} ${unit}`;
+  if (unit === "orders") return `${v}`;
+  return `${unit === "MB" ? v.toFixed(1) : v.toFixed(2)} ${unit}`;
+}
+
+/** The printed table: figure, value, SPEC §6 target, PASS/MISS. */
+export function table(figs: readonly Figure[]): string {
+  const rows = figs.map((f) => [
+    f.label,
+    num(f.value, f.unit),
+    f.target === null
+      ? "-"
+      : `${f.target.op === "==" ? "=" : f.target.op === "<=" ? "<=" : ">="} ${num(f.target.value, f.unit)}`,
+    f.pass === null ? "" : f.pass ? "PASS" : "MISS",
+  ]);
+  const head = ["figure", "value", "SPEC §6 target", ""];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
