@@ -1,4 +1,12 @@
-import { ConfigError, closeRedis, createLogger, createRedis, loadConfig, onShutdown } from "@quantum/runtime";
+import {
+  ConfigError,
+  closeRedis,
+  createLogger,
+  createRedis,
+  loadConfig,
+  onShutdown,
+  redisReady,
+} from "@quantum/runtime";
 import type { z } from "zod";
 import { feederEnvSchema } from "./env.js";
 import { DEFAULT_FEEDER_SYMBOLS, type FeederSymbol, mulberry32, startFeeder } from "./feeder.js";
@@ -37,6 +45,7 @@ async function main(): Promise<number> {
     "DEMO FEEDER - writes fake proposals and paper positions (NO PRODUCTION USAGE)",
   );
   const redis = createRedis(cfg, { name: SERVICE, logger: log });
+  if (!(await redisReady(redis))) log.warn({}, "redis not reachable yet; the feeder retries every interval");
   const feeder = startFeeder({
     redis,
     symbols,

@@ -1,4 +1,10 @@
-import { encodeHarvestProposal, type HarvestProposal, keys, streams } from "@quantum/contracts";
+import {
+  encodeHarvestProposal,
+  encodePositionLedgerPatch,
+  type HarvestProposal,
+  keys,
+  streams,
+} from "@quantum/contracts";
 import { DEFAULT_PAPER_RULES, seedPaperPosition, setPaperMarkPrice } from "@quantum/exchange";
 import { type Logger, xaddCapped } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
@@ -141,6 +147,16 @@ export async function feederTick(redis: Redis, o: FeederTickOptions): Promise<Fe
     if (new Decimal(amt).isZero()) {
       amt = o.rng() < 0.5 ? s.seedQty : `-${s.seedQty}`;
       await seedPaperPosition(redis, s.symbol, amt, onTick(mark0, s.symbol));
+      // The demo opens the position outside this system, like the strategy's entries do; record it in the
+      // P3.3 ledger too, or every later plan for the symbol is denied as a side mismatch.
+      await redis.hset(
+        keys.positionLedger(s.symbol),
+        encodePositionLedgerPatch({
+          lastKnownAmt: amt,
+          updatedAt: now.getTime() / 1000,
+          source: "demo_feeder",
+        }),
+      );
       seeded.push(s.symbol);
     }
     const mark = onTick(new Decimal(mark0).mul(1 + (o.rng() - 0.5) * 0.004), s.symbol);

@@ -103,4 +103,18 @@ describe("feederTick", () => {
     const third = await feederTick(r, { symbols, rng });
     expect(third.seeded).toEqual(["SOLUSDT"]);
   });
+
+  it("records a re-opened position in the P3.3 ledger so later plans are not side mismatches", async () => {
+    const sol = DEFAULT_FEEDER_SYMBOLS.SOLUSDT;
+    if (sol === undefined) throw new Error("SOLUSDT missing from the feeder defaults");
+    // the ledger says flat after a full close; the feeder re-opens the position
+    await r.hset(keys.positionLedger("SOLUSDT"), { last_known_amt: "0", source: "p33" });
+    await r.hset(keys.paperPosition("SOLUSDT"), "position_amt", "0");
+    const tick = await feederTick(r, { symbols: [sol], rng: mulberry32(11) });
+    expect(tick.seeded).toEqual(["SOLUSDT"]);
+    const paperAmt = await r.hget(keys.paperPosition("SOLUSDT"), "position_amt");
+    const ledger = await r.hgetall(keys.positionLedger("SOLUSDT"));
+    expect(ledger.last_known_amt).toBe(paperAmt);
+    expect(ledger.source).toBe("demo_feeder");
+  });
 });
