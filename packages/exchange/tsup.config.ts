@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/binance.ts"],
+  splitting: true,
   format: ["esm"],
   target: "node20",
   dts: true,

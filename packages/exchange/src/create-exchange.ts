@@ -1,6 +1,5 @@
 import type { ExchangeVenue } from "@quantum/contracts";
 import type { Redis } from "ioredis";
-import { BinanceUsdmExchange } from "./binance-usdm.js";
 import { ExchangeConfigError } from "./errors/exchange-config-error.js";
 import { PaperExchange } from "./paper-exchange.js";
 import type { Exchange, ExchangeObserver, SymbolRules } from "./types.js";
@@ -24,8 +23,14 @@ export interface CreateExchangeOptions {
   observer?: ExchangeObserver;
 }
 
-/** The Exchange of a venue: PaperExchange on Redis, or BinanceUsdmExchange for testnet / production. */
-export function createExchange(venue: ExchangeVenue, opts: CreateExchangeOptions = {}): Exchange {
+/**
+ * The Exchange of a venue: PaperExchange on Redis, or BinanceUsdmExchange for testnet / production. The
+ * Binance adapter (and its HTTP stack) is loaded only for those venues, so paper services stay small.
+ */
+export async function createExchange(
+  venue: ExchangeVenue,
+  opts: CreateExchangeOptions = {},
+): Promise<Exchange> {
   const observer = opts.observer !== undefined ? { observer: opts.observer } : {};
   if (venue === "paper") {
     if (opts.redis === undefined) {
@@ -47,6 +52,7 @@ export function createExchange(venue: ExchangeVenue, opts: CreateExchangeOptions
       `${venue} exchange needs an API key and secret`,
     );
   }
+  const { BinanceUsdmExchange } = await import("./binance-usdm.js");
   return new BinanceUsdmExchange({
     venue,
     apiKey: opts.apiKey,

@@ -1,4 +1,4 @@
-export { BinanceUsdmExchange, type BinanceUsdmExchangeOptions } from "./binance-usdm.js";
+export type { BinanceUsdmExchangeOptions } from "./binance-usdm.js";
 export {
   classifyError,
   DEFAULT_RETRY_AFTER_MS,

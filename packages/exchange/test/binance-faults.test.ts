@@ -1,6 +1,7 @@
 import { type FakeBinance, freePort, startFakeBinance } from "@quantum/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BinanceUsdmExchange, clientOrderIdFor, type OrderRequest } from "../src/index.js";
+import { BinanceUsdmExchange } from "../src/binance.js";
+import { clientOrderIdFor, type OrderRequest } from "../src/index.js";
 import { API_KEY, API_SECRET, RecordingObserver } from "./helpers.js";
 
 let fake: FakeBinance;

@@ -1,6 +1,7 @@
 import { type FakeBinance, startFakeBinance } from "@quantum/testkit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { BinanceUsdmExchange, clientOrderIdFor, ExchangeRequestError } from "../src/index.js";
+import { BinanceUsdmExchange } from "../src/binance.js";
+import { clientOrderIdFor, ExchangeRequestError } from "../src/index.js";
 import { API_KEY, API_SECRET, RecordingObserver } from "./helpers.js";
 
 let fake: FakeBinance;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { BinanceUsdmExchange } from "../src/binance.js";
 import {
-  BinanceUsdmExchange,
   createExchange,
   DEFAULT_BASE_URLS,
   ExchangeConfigError,
@@ -93,16 +93,40 @@ describe("base URL host allowlist", () => {
 });
 
 describe("createExchange", () => {
-  it("builds the venue's exchange and refuses missing credentials or Redis", () => {
-    const testnet = createExchange("testnet", creds);
+  it("builds the venue's exchange and refuses missing credentials or Redis", async () => {
+    const testnet = await createExchange("testnet", creds);
     expect(testnet).toBeInstanceOf(BinanceUsdmExchange);
     expect(testnet.venue).toBe("testnet");
     expect((testnet as BinanceUsdmExchange).baseUrl).toBe("https://testnet.binancefuture.com");
-    expect(configError(() => createExchange("production", {})).code).toBe("EXCHANGE_MISSING_CREDENTIALS");
-    expect(configError(() => createExchange("paper", {})).code).toBe("EXCHANGE_MISSING_REDIS");
-    expect(
-      configError(() => createExchange("testnet", { ...creds, baseUrl: "https://fapi.binance.com" })).code,
-    ).toBe("EXCHANGE_HOST_NOT_ALLOWED");
+    const refused = async (p: Promise<unknown>): Promise<string> => {
+      const err = await p.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ExchangeConfigError);
+      return (err as ExchangeConfigError).code;
+    };
+    expect(await refused(createExchange("production", {}))).toBe("EXCHANGE_MISSING_CREDENTIALS");
+    expect(await refused(createExchange("paper", {}))).toBe("EXCHANGE_MISSING_REDIS");
+    expect(await refused(createExchange("testnet", { ...creds, baseUrl: "https://fapi.binance.com" }))).toBe(
+      "EXCHANGE_HOST_NOT_ALLOWED",
+    );
     expect(PaperExchange).toBeTypeOf("function");
+  });
+});
+
+describe("package entry", () => {
+  it("does not load the Binance client until a live venue is created", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const loaded = (entry: string): boolean => {
+      const script = `
+        import { createRequire } from "node:module";
+        await import(${JSON.stringify(new URL(entry, import.meta.url).href)});
+        const cache = createRequire(import.meta.url).cache;
+        process.stdout.write(String(Object.keys(cache).some((k) => k.includes("/node_modules/binance/"))));`;
+      return execFileSync(process.execPath, ["--input-type=module", "-e", script]).toString() === "true";
+    };
+    expect(loaded("../dist/index.js")).toBe(false);
+    expect(loaded("../dist/binance.js")).toBe(true);
   });
 });

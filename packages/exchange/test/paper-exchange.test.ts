@@ -316,7 +316,7 @@ describe("PaperExchange (real Redis)", () => {
 
   it("createExchange('paper') builds a working paper exchange; Redis loss → notSent, not a throw", async () => {
     const own = redis.client();
-    const ex = createExchange("paper", { redis: own, streamMaxLen: 100 });
+    const ex = await createExchange("paper", { redis: own, streamMaxLen: 100 });
     await seedPaperPosition(client, "XRPUSDT", "100", "0.5");
     expect(await ex.placeOrder(close("XRPUSDT", "SELL", "10.0", "cx"))).toMatchObject({
       kind: "filled",

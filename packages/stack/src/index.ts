@@ -39,6 +39,7 @@ export {
   passThroughEnv,
   QUANTUMCTL_ENTRY,
   SERVICE_NAMES,
+  SERVICE_NODE_OPTIONS,
   SERVICES,
   type ServiceDef,
   type ServiceName,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ChildEnvInput, childEnv, passThroughEnv } from "../src/index.js";
+import { type ChildEnvInput, childEnv, passThroughEnv, SERVICE_NODE_OPTIONS } from "../src/index.js";
 
 const input = (env: Record<string, string | undefined>): ChildEnvInput => ({
   env,
@@ -100,5 +100,26 @@ describe("childEnv", () => {
     ).toEqual({
       A: "1",
     });
+  });
+});
+
+describe("service node flags", () => {
+  it("start every service with the same V8 flags as its systemd unit", async () => {
+    const { readFileSync } = await import("node:fs");
+    const units = {
+      "apply-layer": "quantum-apply-layer",
+      "position-state-brain": "quantum-position-state-brain",
+      "decision-intelligence": "quantum-p35-decision-intelligence",
+    } as const;
+    for (const [name, unit] of Object.entries(units) as Array<[keyof typeof units, string]>) {
+      const text = readFileSync(
+        new URL(`../../../etc/systemd/system/${unit}.service`, import.meta.url),
+        "utf8",
+      );
+      const fromUnit = /^Environment=NODE_OPTIONS=(.+)$/m.exec(text)?.[1];
+      expect(fromUnit, unit).toBe(SERVICE_NODE_OPTIONS);
+      expect(childEnv(name, input({ NODE_OPTIONS: "--inspect" })).NODE_OPTIONS).toBe(SERVICE_NODE_OPTIONS);
+    }
+    expect(childEnv("demo-feeder", input({})).NODE_OPTIONS).toBeUndefined();
   });
 });

@@ -64,7 +64,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
 
   let exchange: Exchange | null = null;
   if (cfg.venue === "testnet" || cfg.venue === "production") {
-    exchange = createExchange(cfg.venue, {
+    exchange = await createExchange(cfg.venue, {
       ...(cfg.credentials !== null
         ? { apiKey: cfg.credentials.apiKey, apiSecret: cfg.credentials.apiSecret }
         : {}),
@@ -76,7 +76,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
 
   const redis = createRedis(cfg.redis, { name: SERVICE, logger: log });
   const blocking = createRedis(cfg.redis, { name: SERVICE, role: "blocking", logger: log });
-  if (cfg.venue === "paper") exchange = createExchange("paper", { redis, ...observerOpt });
+  if (cfg.venue === "paper") exchange = await createExchange("paper", { redis, ...observerOpt });
   registerPermitScripts(redis);
   registerApplyScripts(redis);
 

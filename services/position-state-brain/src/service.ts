@@ -31,7 +31,7 @@ export interface PositionStateBrainDeps {
   logger: Logger;
   version: string;
   /** Build the venue; default: createExchange for P33_EXCHANGE (paper on the service's Redis). */
-  exchange?: (redis: Redis, observer: ExchangeObserver) => Exchange;
+  exchange?: (redis: Redis, observer: ExchangeObserver) => Exchange | Promise<Exchange>;
 }
 
 export interface PositionStateBrain {
@@ -48,7 +48,7 @@ const LEDGER_BATCH_SIZE = 50;
 /** How long startup waits for Redis before starting the loops anyway. */
 const STARTUP_REDIS_WAIT_MS = 5000;
 
-function defaultExchange(cfg: P33Config): (redis: Redis, observer: ExchangeObserver) => Exchange {
+function defaultExchange(cfg: P33Config): (redis: Redis, observer: ExchangeObserver) => Promise<Exchange> {
   return (redis, observer) => {
     const creds = venueCredentials(cfg);
     return createExchange(cfg.P33_EXCHANGE, {
@@ -84,7 +84,10 @@ export async function startPositionStateBrain(
   const registry = createServiceRegistry({ service: SERVICE_NAME, mode: venue, version: deps.version });
   const metrics = createP33Metrics(registry, { symbols: allowlist });
   const streamMetrics = createStreamMetrics(registry, SERVICE_NAME);
-  const exchange = (deps.exchange ?? defaultExchange(cfg))(main, createExchangeMetrics(registry, venue));
+  const exchange = await (deps.exchange ?? defaultExchange(cfg))(
+    main,
+    createExchangeMetrics(registry, venue),
+  );
 
   const snapshots = new SnapshotService({
     redis: main,
