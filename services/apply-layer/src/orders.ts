@@ -37,9 +37,17 @@ export class OrderSender {
     private readonly log: Logger,
   ) {}
 
-  /** Place `req`; on an unknown outcome call `onUnknown` (record → UNKNOWN) and resolve by client id. */
+  /**
+   * Place `req`; on an unknown outcome call `onUnknown` (record → UNKNOWN) and resolve by client id.
+   * First looks the client id up at the venue: if Redis lost this plan's claim (a failover with
+   * asynchronous replication, an AOF restore) after the order went out, the plan can be claimed again, and
+   * Binance refuses a repeated client id only while the first order is open. An order that already exists is
+   * adopted, never sent again; a lookup that fails sends nothing (fail closed).
+   */
   async send(req: OrderRequest, onUnknown: (detail: string) => Promise<void>): Promise<OrderEnd> {
     const conditional = req.type === "STOP_MARKET";
+    const existing = await this.lookupBeforeSend(req, conditional, onUnknown);
+    if (existing !== null) return existing;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       let out: Awaited<ReturnType<Exchange["placeOrder"]>>;
@@ -85,6 +93,52 @@ export class OrderSender {
           await onUnknown(out.detail);
           return this.resolve(req.symbol, req.clientOrderId, req.side, conditional, LIVE_RESOLVE_DELAYS_MS);
       }
+    }
+  }
+
+  /** null when no order with the plan's client id exists at the venue (so sending is safe). */
+  private async lookupBeforeSend(
+    req: OrderRequest,
+    conditional: boolean,
+    onUnknown: (detail: string) => Promise<void>,
+  ): Promise<OrderEnd | null> {
+    const q = await this.exchange.getOrder(req.symbol, req.clientOrderId, { conditional });
+    switch (q.kind) {
+      case "notFound":
+        return null;
+      case "found": {
+        this.log.warn(
+          { clientOrderId: req.clientOrderId, orderId: q.order.orderId, status: q.order.status },
+          "an order with this plan's client id is already at the venue; adopting it, not sending again",
+        );
+        const end = classifyFound(q.order, req.side, conditional);
+        if (end !== null) return end;
+        await onUnknown(`order already at the venue with status ${q.order.status}`);
+        return this.resolve(req.symbol, req.clientOrderId, req.side, conditional, LIVE_RESOLVE_DELAYS_MS);
+      }
+      case "rateLimited":
+        return notFilled(
+          "BLOCKED",
+          "exchange_rate_limited",
+          `lookup before send rate limited, retry after ${q.retryAfterMs} ms; nothing sent`,
+          "rejected",
+        );
+      case "rejected":
+      case "fatal":
+        return notFilled(
+          "ERROR",
+          "internal_error",
+          `lookup before send failed: ${q.code} ${q.msg}; nothing sent`,
+          "error",
+        );
+      case "unknown":
+      case "notSent":
+        return notFilled(
+          "ERROR",
+          "internal_error",
+          `lookup before send failed: ${q.detail}; nothing sent`,
+          "error",
+        );
     }
   }
 

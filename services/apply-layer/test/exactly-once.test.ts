@@ -1,4 +1,5 @@
 import { keys } from "@quantum/contracts";
+import { BinanceUsdmExchange } from "@quantum/exchange/binance";
 import {
   eventually,
   type FakeBinance,
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
+  planIdOf,
   plansFor,
   proposal,
   type RunningService,
@@ -155,6 +157,48 @@ describe("lost and refused exchange answers", () => {
       .requests()
       .filter((q) => q.method === "POST" && q.params.newClientOrderId === `qp3-c-${planId}`);
     expect(posts).toHaveLength(1);
+  });
+
+  it("an order already at the venue for the plan (claim lost in a failover) is adopted, never sent again", async () => {
+    const p = proposal("BTCUSDT");
+    const planId = planIdOf(p);
+    const clientOrderId = `qp3-c-${planId}`;
+    // The order went out before Redis lost the plan's claim: it is at the venue, filled.
+    const venue = new BinanceUsdmExchange({
+      venue: "testnet",
+      ...API,
+      baseUrl: fake.baseUrl,
+      allowLoopback: true,
+    });
+    const pre = await venue.placeOrder({
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "MARKET",
+      quantity: "0.010",
+      reduceOnly: true,
+      clientOrderId,
+    });
+    expect(pre.kind).toBe("filled");
+    await streamProposal(r, p);
+    await waitPlan(r, planId);
+    await grantGovernor(r, planId, "BTCUSDT");
+    await allowP33(r, planId, "BTCUSDT", "0.010", "1.000");
+    const res = await waitResult(r, planId);
+    expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
+    expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+    const posts = fake
+      .requests()
+      .filter((q) => q.method === "POST" && q.params.newClientOrderId === clientOrderId);
+    expect(posts).toHaveLength(1);
+  });
+
+  it("a failed lookup before the send sends nothing", async () => {
+    fake.injectFault({ method: "GET", path: "/fapi/v1/order", kind: "serverError", status: 503 });
+    const planId = await submitClose(r);
+    const res = await waitResult(r, planId);
+    expect(res).toMatchObject({ decision: "ERROR", reason: "internal_error", executed: "False" });
+    expect(res.detail).toContain("nothing sent");
+    expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
   });
 
   it("a rejected order is ERROR exchange_rejected with the exchange code in detail", async () => {
