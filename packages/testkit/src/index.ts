@@ -14,6 +14,15 @@ export {
   type FakeSymbolSpec,
   startFakeBinance,
 } from "./fake-binance/index.js";
+export {
+  closeProposalAt,
+  entriesForPlan,
+  type Fields,
+  readStream,
+  streamProposal,
+  toFields,
+  writeProposalHash,
+} from "./flow.js";
 export { freePort } from "./ports.js";
 export {
   hasMetric,

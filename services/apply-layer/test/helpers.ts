@@ -4,20 +4,24 @@ import {
   decodeApplyPlan,
   decodeApplyResult,
   encodeGovernorPermit,
-  encodeHarvestProposal,
   encodeP33Permit,
   type HarvestProposal,
   keys,
   streams,
 } from "@quantum/contracts";
 import {
+  closeProposalAt,
+  entriesForPlan,
   eventually,
   freePort,
   httpGet,
+  readStream,
   type ServiceProcess,
   startServiceProcess,
+  streamProposal,
   type TestRedis,
   waitHealthy,
+  writeProposalHash,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 
@@ -86,22 +90,7 @@ let stamp = Date.parse("2026-02-01T00:00:00Z");
 /** A proposal with a fresh computed_at_utc (so a fresh plan_id). */
 export function proposal(symbol: string, over: Partial<HarvestProposal> = {}): HarvestProposal {
   stamp += 1000;
-  return {
-    symbol,
-    action: "PARTIAL_50",
-    calibrated: false,
-    killScore: 0.31,
-    kRegimeFlip: 0.1,
-    kSigmaSpike: 0.05,
-    kTsDrop: 0.1,
-    kAgePenalty: 0.02,
-    newSlProposed: null,
-    rNet: 1.2,
-    lastUpdateEpoch: stamp / 1000,
-    computedAtUtc: new Date(stamp).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    reasonCodes: [],
-    ...over,
-  };
+  return closeProposalAt(symbol, stamp, over);
 }
 
 export function planIdOf(p: HarvestProposal): string {
@@ -109,37 +98,17 @@ export function planIdOf(p: HarvestProposal): string {
 }
 
 /** Write the proposal hash (polled path); returns its plan_id. */
-export async function writeProposal(r: Redis, p: HarvestProposal): Promise<string> {
-  const key = keys.harvestProposal(p.symbol);
-  await r.multi().del(key).hset(key, encodeHarvestProposal(p)).exec();
-  return planIdOf(p);
-}
-
-/** XADD the proposal to the event stream; returns its plan_id. */
-export async function streamProposal(r: Redis, p: HarvestProposal): Promise<string> {
-  await r.xadd(streams.harvestProposal, "*", ...Object.entries(encodeHarvestProposal(p)).flat());
-  return planIdOf(p);
-}
+export const writeProposal = writeProposalHash;
+export { streamProposal };
 
 type Fields = Record<string, string>;
 
-function toFields(flat: string[]): Fields {
-  const out: Fields = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
-  return out;
-}
-
-async function entries(r: Redis, stream: string): Promise<Fields[]> {
-  const rows = (await r.xrange(stream, "-", "+")) as [string, string[]][];
-  return rows.map(([, flat]) => toFields(flat));
-}
-
 export async function plansFor(r: Redis, planId: string): Promise<Fields[]> {
-  return (await entries(r, streams.applyPlan)).filter((e) => e.plan_id === planId);
+  return entriesForPlan(r, streams.applyPlan, planId);
 }
 
 export async function resultsFor(r: Redis, planId: string): Promise<Fields[]> {
-  return (await entries(r, streams.applyResult)).filter((e) => e.plan_id === planId);
+  return entriesForPlan(r, streams.applyResult, planId);
 }
 
 /** Wait for the plan entry (decoded strictly: what this service writes must pass its own contract). */
@@ -215,5 +184,7 @@ export async function denyP33(r: Redis, planId: string, symbol: string, reason: 
 
 /** Fills the paper exchange recorded (stream quantum:paper:orders) for a client order id. */
 export async function paperFills(r: Redis, clientOrderId: string): Promise<Fields[]> {
-  return (await entries(r, streams.paperOrders)).filter((e) => e.client_order_id === clientOrderId);
+  return (await readStream(r, streams.paperOrders))
+    .map(([, f]) => f)
+    .filter((e) => e.client_order_id === clientOrderId);
 }

@@ -9,23 +9,26 @@ import {
   streams,
 } from "@quantum/contracts";
 import { QUANTUMCTL_ENTRY } from "@quantum/stack";
-import { eventually } from "@quantum/testkit";
+import {
+  closeProposalAt,
+  entriesForPlan,
+  eventually,
+  type Fields,
+  readStream,
+  streamProposal,
+  writeProposalHash,
+} from "@quantum/testkit";
 import type { Redis } from "ioredis";
 
 /** The repo root (tests/e2e/test → ../../..). */
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-export type Fields = Record<string, string>;
+export type { Fields };
+export { streamProposal, writeProposalHash as writeProposal };
 
-export function toFields(flat: readonly string[]): Fields {
-  const out: Fields = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
-  return out;
-}
-
+/** Every entry of a stream as {id, f}. */
 export async function streamEntries(r: Redis, stream: string): Promise<Array<{ id: string; f: Fields }>> {
-  const rows = (await r.xrange(stream, "-", "+")) as [string, string[]][];
-  return rows.map(([id, flat]) => ({ id, f: toFields(flat) }));
+  return (await readStream(r, stream)).map(([id, f]) => ({ id, f }));
 }
 
 let stamp = Date.now() - 3_600_000;
@@ -33,39 +36,11 @@ let stamp = Date.now() - 3_600_000;
 /** A close proposal with a fresh computed_at_utc (so a fresh plan_id). */
 export function proposal(symbol: string, over: Partial<HarvestProposal> = {}): HarvestProposal {
   stamp += 1000;
-  return {
-    symbol,
-    action: "PARTIAL_50",
-    calibrated: false,
-    killScore: 0.31,
-    kRegimeFlip: 0.1,
-    kSigmaSpike: 0.05,
-    kTsDrop: 0.1,
-    kAgePenalty: 0.02,
-    newSlProposed: null,
-    rNet: 1.2,
-    lastUpdateEpoch: Math.floor(stamp / 1000),
-    computedAtUtc: new Date(stamp).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    reasonCodes: ["e2e"],
-    ...over,
-  };
-}
-
-/** Write the proposal hash the Apply Layer polls (as the demo feeder does); returns the plan_id. */
-export async function writeProposal(r: Redis, p: HarvestProposal): Promise<string> {
-  const key = keys.harvestProposal(p.symbol);
-  await r.multi().del(key).hset(key, encodeHarvestProposal(p)).exec();
-  return computePlanId(p);
-}
-
-/** XADD the proposal to harvest.proposal (the event path); returns the plan_id. */
-export async function streamProposal(r: Redis, p: HarvestProposal): Promise<string> {
-  await r.xadd(streams.harvestProposal, "*", ...Object.entries(encodeHarvestProposal(p)).flat());
-  return computePlanId(p);
+  return closeProposalAt(symbol, stamp, { reasonCodes: ["e2e"], ...over });
 }
 
 export async function resultsFor(r: Redis, planId: string): Promise<Fields[]> {
-  return (await streamEntries(r, streams.applyResult)).map((e) => e.f).filter((f) => f.plan_id === planId);
+  return entriesForPlan(r, streams.applyResult, planId);
 }
 
 /** The one result of a plan, decoded strictly (what the Apply Layer writes must pass the contract). */

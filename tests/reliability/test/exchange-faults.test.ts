@@ -90,6 +90,21 @@ function postsFor(clientId: string): FakeRequestRecord[] {
   return rig.fake.requests().filter((q) => q.method === "POST" && q.params.newClientOrderId === clientId);
 }
 
+/**
+ * Every signed request about one plan's order, in order: the lookup by client id the Apply Layer makes before
+ * its first send (GET, origClientOrderId) and the send itself (POST, newClientOrderId).
+ */
+function orderRequestsFor(clientId: string): FakeRequestRecord[] {
+  return rig.fake
+    .requests()
+    .filter((q) => q.params.newClientOrderId === clientId || q.params.origClientOrderId === clientId);
+}
+
+/** `METHOD code-or-status` of each request, e.g. ["GET -1021", "GET 400", "POST 200"]. */
+function outcomes(reqs: readonly FakeRequestRecord[]): string[] {
+  return reqs.map((q) => `${q.method} ${q.code ?? q.status}`);
+}
+
 describe("exchange faults", () => {
   it("timeout (no answer): looked up by client id, ERROR exchange_unknown_resolved_not_filled, one request", async () => {
     const { clientId, res } = await runPlan({ ...POST_ORDER, kind: "hang" });
@@ -152,8 +167,12 @@ describe("exchange faults", () => {
     try {
       const { clientId, res } = await runPlan(null);
       expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", reason: "none" });
-      const posts = postsFor(clientId);
-      expect(posts.map((q) => q.code ?? q.status)).toEqual([-1021, 200]);
+      // The first signed request about the order (the lookup before the send) meets -1021; after exactly one
+      // resync everything is accepted, and exactly one order is sent.
+      const seen = outcomes(orderRequestsFor(clientId));
+      expect(seen.filter((o) => o.endsWith(" -1021"))).toHaveLength(1);
+      expect(seen[0]).toBe("GET -1021");
+      expect(outcomes(postsFor(clientId))).toEqual(["POST 200"]);
       expect(rig.fake.ordersFor(clientId)).toHaveLength(1);
     } finally {
       rig.fake.setClockSkew(0);
@@ -161,7 +180,9 @@ describe("exchange faults", () => {
     // The clock jumps back: the clients' offsets are now 15 s ahead, and the same one resync follows.
     const back = await runPlan(null);
     expect(back.res).toMatchObject({ decision: "EXECUTE", executed: "True" });
-    expect(postsFor(back.clientId).map((q) => q.code ?? q.status)).toEqual([-1021, 200]);
+    const backSeen = outcomes(orderRequestsFor(back.clientId));
+    expect(backSeen.filter((o) => o.endsWith(" -1021"))).toHaveLength(1);
+    expect(outcomes(postsFor(back.clientId))).toEqual(["POST 200"]);
   });
 
   for (const [status, retryAfterSec] of [

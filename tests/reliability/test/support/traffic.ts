@@ -1,26 +1,9 @@
 import { computePlanId, encodeHarvestProposal, type HarvestProposal, streams } from "@quantum/contracts";
-import { eventually } from "@quantum/testkit";
+import { closeProposalAt, eventually, type Fields, readStream, toFields } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 
-export type Fields = Record<string, string>;
-
-export function toFields(flat: readonly string[]): Fields {
-  const out: Fields = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
-  return out;
-}
-
-/** Every entry of a stream, oldest first, as [id, fields]. */
-export async function readStream(r: Redis, stream: string): Promise<Array<[string, Fields]>> {
-  const out: Array<[string, Fields]> = [];
-  let start = "-";
-  for (;;) {
-    const rows = (await r.xrange(stream, start, "+", "COUNT", 1000)) as Array<[string, string[]]>;
-    for (const [id, flat] of rows) out.push([id, toFields(flat)]);
-    if (rows.length < 1000) return out;
-    start = `(${rows.at(-1)?.[0]}`;
-  }
-}
+export type { Fields };
+export { readStream, toFields };
 
 const BASE_MS = Date.parse("2026-03-01T00:00:00Z");
 
@@ -30,23 +13,7 @@ export function closeProposal(
   seq: number,
   over: Partial<HarvestProposal> = {},
 ): HarvestProposal {
-  const t = BASE_MS + seq * 1000;
-  return {
-    symbol,
-    action: "PARTIAL_50",
-    calibrated: false,
-    killScore: 0.31,
-    kRegimeFlip: 0.1,
-    kSigmaSpike: 0.05,
-    kTsDrop: 0.1,
-    kAgePenalty: 0.02,
-    newSlProposed: null,
-    rNet: 1.2,
-    lastUpdateEpoch: t / 1000,
-    computedAtUtc: new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    reasonCodes: [],
-    ...over,
-  };
+  return closeProposalAt(symbol, BASE_MS + seq * 1000, over);
 }
 
 export interface SentPlan {
