@@ -1,13 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import {
-  computePlanId,
-  decodeApplyResult,
-  encodeHarvestProposal,
-  type HarvestProposal,
-  keys,
-  streams,
-} from "@quantum/contracts";
+import { decodeApplyResult, type HarvestProposal, streams } from "@quantum/contracts";
 import { QUANTUMCTL_ENTRY } from "@quantum/stack";
 import {
   closeProposalAt,
