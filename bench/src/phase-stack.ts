@@ -139,11 +139,12 @@ async function killSwitchUnderLoad(
     }
     if (flip === null && performance.now() - start >= FLIP_AT_MS) {
       const t = performance.now();
-      flip = killOn(root, redis.url).then((code) => ({
-        code,
-        ms: performance.now() - t,
-        eventsAtReturn: events.length,
-      }));
+      flip = killOn(root, redis.url).then(async (code) => {
+        const ms = performance.now() - t;
+        // A PING on the subscriber answers after every event Redis published before it: the cut is exact.
+        await sub.ping();
+        return { code, ms, eventsAtReturn: events.length };
+      });
     }
     await sleep(2);
   }
@@ -166,7 +167,7 @@ async function killSwitchUnderLoad(
     blockedByKillSwitch: blocked,
   };
   log(
-    `  kill switch: ${out.ordersBeforeFlip} orders before, ${out.ordersAfterSet} after; ${blocked} plans blocked`,
+    `  kill switch: ${out.ordersBeforeFlip} orders before the SET, ${out.ordersAfterSet} in flight at it, ${out.ordersAfterReturn} after \`kill on\` returned; ${blocked} plans blocked`,
   );
   return out;
 }

@@ -104,9 +104,15 @@ export function figures(p: PhaseResults): Figure[] {
     ),
     ...SERVICES.map((s) => fig(`loaded_rss_mb_${s}`, `Loaded RSS ${s} (peak)`, peak[s], "MB")),
     fig(
-      "orders_after_kill_switch",
-      "Orders after `kill on` under load",
+      "orders_in_flight_at_kill_switch",
+      "Orders past the submit gate when the switch was SET (settle before `kill on` returns)",
       p.stack.kill.ordersAfterSet,
+      "orders",
+    ),
+    fig(
+      "orders_after_kill_switch",
+      "Orders after `kill on` returned, under load",
+      p.stack.kill.ordersAfterReturn,
       "orders",
       {
         op: "==",

@@ -80,26 +80,38 @@ function addKill(program: Command, inv: Invocation): void {
           on ? "why (required)" : "why (optional; clears the old reason when omitted)",
         )
         .option("--by <name>", "who (default: user@host)")
-        .option("--wait-timeout <ms>", "timeout of WAIT / WAITAOF in ms", "1000"),
-    ).action(async (o: CommonOptions & { reason?: string; by?: string; waitTimeout: string }) => {
-      const waitTimeoutMs = numberOption("--wait-timeout", o.waitTimeout, 1, 60_000) ?? 1000;
-      if (on && (o.reason ?? "").trim() === "") {
-        inv.json = o.json === true;
-        throw new UsageError("kill on: --reason TEXT is required (why is trading being stopped?)");
-      }
-      await inv.withRedis(
-        o,
-        async (redis) => {
-          const r = await setKillSwitch(redis, on, {
-            ...(o.reason !== undefined ? { reason: o.reason } : {}),
-            by: o.by ?? inv.io.defaultActor,
-            waitTimeoutMs,
-          });
-          return outcome(r, renderKillSet, r.durability.complete ? EXIT.ok : EXIT.condition);
-        },
-        { commandTimeoutMs: waitTimeoutMs + 5000 },
-      );
-    });
+        .option("--wait-timeout <ms>", "timeout of WAIT / WAITAOF in ms", "1000")
+        .option(
+          "--drain-timeout <ms>",
+          "kill on: how long to wait for orders already in flight to settle (exit 3 if they do not)",
+          "10000",
+        ),
+    ).action(
+      async (
+        o: CommonOptions & { reason?: string; by?: string; waitTimeout: string; drainTimeout: string },
+      ) => {
+        const waitTimeoutMs = numberOption("--wait-timeout", o.waitTimeout, 1, 60_000) ?? 1000;
+        const drainTimeoutMs = numberOption("--drain-timeout", o.drainTimeout, 0, 120_000) ?? 10_000;
+        if (on && (o.reason ?? "").trim() === "") {
+          inv.json = o.json === true;
+          throw new UsageError("kill on: --reason TEXT is required (why is trading being stopped?)");
+        }
+        await inv.withRedis(
+          o,
+          async (redis) => {
+            const r = await setKillSwitch(redis, on, {
+              ...(o.reason !== undefined ? { reason: o.reason } : {}),
+              by: o.by ?? inv.io.defaultActor,
+              waitTimeoutMs,
+              drainTimeoutMs,
+            });
+            const settled = r.inFlight === null || r.inFlight.drained;
+            return outcome(r, renderKillSet, r.durability.complete && settled ? EXIT.ok : EXIT.condition);
+          },
+          { commandTimeoutMs: waitTimeoutMs + drainTimeoutMs + 5000 },
+        );
+      },
+    );
   }
   common(
     kill

@@ -30,6 +30,43 @@ beforeEach(async () => {
 });
 
 describe("kill on / off", () => {
+  it("returns only after orders already past the submit gate have settled, and reports them", async () => {
+    const planId = "0123456789abcdef";
+    await r.hset(keys.execRecord(planId), { state: "SUBMITTING", plan_id: planId, symbol: "BTCUSDT" });
+    await r.zadd(keys.applySubmitting, Date.now(), planId);
+    const mon = await r.duplicate().monitor();
+    const seen: string[][] = [];
+    mon.on("monitor", (_t: string, args: string[]) => seen.push(args));
+    let returned = false;
+    const pending = setKillSwitch(r, true, { reason: "incident", by: "ops", drainTimeoutMs: 10_000 }).then(
+      (res) => {
+        returned = true;
+        return res;
+      },
+    );
+    // the drain has looked at the in-flight list at least twice: the order is still on its way
+    await eventually(
+      () => seen.filter((a) => a[0]?.toLowerCase() === "zrange" && a[1] === keys.applySubmitting).length >= 2,
+    );
+    mon.disconnect();
+    expect(returned).toBe(false);
+    await r.hset(keys.execRecord(planId), "state", "FILLED");
+    const res = await pending;
+    expect(res.inFlight).toMatchObject({ atSwitch: [planId], remaining: [], drained: true });
+    expect(renderKillSet(res, plain)).toContain("orders in flight at the switch: 1, all settled");
+    expect(await r.zcard(keys.applySubmitting)).toBe(0);
+  });
+
+  it("says which orders are still in flight when they do not settle in time", async () => {
+    const planId = "fedcba9876543210";
+    await r.hset(keys.execRecord(planId), { state: "SUBMITTING", plan_id: planId, symbol: "ETHUSDT" });
+    await r.zadd(keys.applySubmitting, Date.now(), planId);
+    const res = await setKillSwitch(r, true, { reason: "incident", by: "ops", drainTimeoutMs: 100 });
+    expect(res.inFlight).toMatchObject({ atSwitch: [planId], remaining: [planId], drained: false });
+    expect(renderKillSet(res, plain)).toContain(`orders still in flight after`);
+    expect((await setKillSwitch(r, false, { by: "ops" })).inFlight).toBeNull();
+  });
+
   it("refuses kill on without a reason and writes nothing", async () => {
     await expect(setKillSwitch(r, true, { by: "ops" })).rejects.toThrow(UsageError);
     await expect(setKillSwitch(r, true, { by: "ops", reason: "   " })).rejects.toThrow(/--reason/);

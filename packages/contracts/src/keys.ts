@@ -50,6 +50,11 @@ export const keys = {
    * Written with the plan, removed with the result: a restarted instance resumes what is left.
    */
   applyOpenPlans: `${Q}:apply:open_plans`,
+  /**
+   * Orders that passed the kill-switch gate (record SUBMITTING) and may be on their way to the venue:
+   * ZSET plan_id → epoch ms. `quantumctl kill on` waits for these before it returns.
+   */
+  applySubmitting: `${Q}:apply:submitting`,
   // §2.5 control keys
   killSwitch: `${Q}:global:kill_switch`,
   killSwitchReason: `${Q}:global:kill_switch:reason`,

@@ -46,6 +46,7 @@ export {
   publishPlanOnce,
   publishResultOnce,
 } from "./publish.js";
+export type { BeginSubmitResult } from "./replies.js";
 export {
   type ClaimResult,
   type ConsumeResult,
@@ -63,6 +64,7 @@ export {
   permitScriptsRegistered,
   registerPermitScripts,
 } from "./scripts.js";
+export { type BeginSubmitParams, beginSubmit, ordersInFlight } from "./submit.js";
 export {
   type AcquireSymbolLockParams,
   type AcquireSymbolLockResult,

@@ -98,3 +98,29 @@ export function decodeTransitionReply(reply: unknown): TransitionResult {
       throw new UnexpectedScriptReplyError(script, reply);
   }
 }
+
+export type BeginSubmitResult =
+  | { outcome: "ok" }
+  | { outcome: "kill_switch_active" }
+  | { outcome: "trading_state_halted" }
+  | { outcome: "state_mismatch"; currentState: string | null }
+  | { outcome: "missing" };
+
+export function decodeBeginSubmitReply(reply: unknown): BeginSubmitResult {
+  const script = "beginSubmit-4.lua";
+  const r = asReply(script, reply, 1);
+  const code = r[0] as string;
+  switch (code) {
+    case "ok":
+    case "kill_switch_active":
+    case "trading_state_halted":
+    case "missing":
+      return { outcome: code };
+    case "state_mismatch": {
+      const current = r[1];
+      return { outcome: "state_mismatch", currentState: typeof current === "string" ? current : null };
+    }
+    default:
+      throw new UnexpectedScriptReplyError(script, reply);
+  }
+}

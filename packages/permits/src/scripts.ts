@@ -10,6 +10,7 @@ export const PERMIT_SCRIPTS = {
   consumePermits: { file: "consumePermits-5.lua", command: "quantumConsumePermits", numberOfKeys: 5 },
   claimExecution: { file: "claimExecution-3.lua", command: "quantumClaimExecution", numberOfKeys: 3 },
   transitionExec: { file: "transitionExec-1.lua", command: "quantumTransitionExec", numberOfKeys: 1 },
+  beginSubmit: { file: "beginSubmit-4.lua", command: "quantumBeginSubmit", numberOfKeys: 4 },
 } as const;
 
 export type PermitScriptName = keyof typeof PERMIT_SCRIPTS;
@@ -40,6 +41,17 @@ declare module "ioredis" {
       execRecordTtlSec: string,
       planId: string,
       symbol: string,
+    ): Result<unknown, Context>;
+    /** beginSubmit-4.lua; use `beginSubmit()` instead of calling this directly. */
+    quantumBeginSubmit(
+      execRecordKey: string,
+      killSwitchKey: string,
+      tradingStateKey: string,
+      submittingKey: string,
+      nowMs: string,
+      missingKillSwitchHalts: "0" | "1",
+      planId: string,
+      ...fieldValuePairs: string[]
     ): Result<unknown, Context>;
     /** transitionExec-1.lua; use `transitionExec()` instead of calling this directly. */
     quantumTransitionExec(

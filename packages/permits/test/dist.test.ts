@@ -26,7 +26,10 @@ describe("the built package (run `pnpm --filter @quantum/permits build` first)",
       "consumePermits",
       "claimExecution",
       "transitionExec",
+      "beginSubmit",
     ]);
+    // the include is resolved from the shipped lua/includes dir
+    expect(mod.loadPermitScripts().beginSubmit).toContain("local function killSwitchHalts(value, missingHalts)");
 
     const redis = server.client();
     mod.registerPermitScripts(redis);

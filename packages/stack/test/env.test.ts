@@ -117,8 +117,10 @@ describe("service node flags", () => {
         "utf8",
       );
       const fromUnit = /^Environment=NODE_OPTIONS=(.+)$/m.exec(text)?.[1];
-      expect(fromUnit, unit).toBe(SERVICE_NODE_OPTIONS);
-      expect(childEnv(name, input({ NODE_OPTIONS: "--inspect" })).NODE_OPTIONS).toBe(SERVICE_NODE_OPTIONS);
+      expect(fromUnit, unit).toBe(SERVICE_NODE_OPTIONS[name]);
+      expect(childEnv(name, input({ NODE_OPTIONS: "--inspect" })).NODE_OPTIONS).toBe(
+        SERVICE_NODE_OPTIONS[name],
+      );
     }
     expect(childEnv("demo-feeder", input({})).NODE_OPTIONS).toBeUndefined();
   });

@@ -2,11 +2,11 @@ import { type ApplyPlan, keys } from "@quantum/contracts";
 import type { Exchange, OrderRequest } from "@quantum/exchange";
 import type { ApplyMetrics } from "@quantum/metrics";
 import {
+  type BeginSubmitResult,
+  beginSubmit,
   claimExecution,
   type PermitWaiter,
   type PermitWaitResult,
-  readKillSwitch,
-  readTradingState,
   transitionExec,
   waitAndConsumePermits,
 } from "@quantum/permits";
@@ -191,12 +191,11 @@ export class Executor {
       });
     }
     if ("reason" in req) return end(req);
-    const halted = await this.killSwitchNow();
-    if (halted !== null) return end(halted);
-    const moved = await transitionExec(this.o.redis, {
+    // The gate: kill switch, trading state and CLAIMED → SUBMITTING in one script, so no order starts once
+    // the kill switch SET has returned (orders already past it are what `quantumctl kill on` waits for).
+    const gate = await beginSubmit(this.o.redis, {
       planId: plan.planId,
-      expected: "CLAIMED",
-      next: "SUBMITTING",
+      mode: this.o.cfg.mode,
       fields: {
         client_order_id: req.clientOrderId,
         side: req.side,
@@ -206,8 +205,11 @@ export class Executor {
         [RECORD_EXTRA.permitWaitMs]: String(Math.round(waitMs * 1000) / 1000),
       },
     });
-    if (moved.outcome !== "ok") {
-      this.o.log.error({ planId: plan.planId, moved }, "claimed record changed under us; no order sent");
+    const halted = gateStop(gate);
+    this.o.metrics.killSwitchActive.set(halted !== null || this.o.cfg.envKillSwitch ? 1 : 0);
+    if (halted !== null) return end(halted);
+    if (gate.outcome !== "ok") {
+      this.o.log.error({ planId: plan.planId, gate }, "claimed record changed under us; no order sent");
       return;
     }
     this.o.crash("after_submitting");
@@ -266,32 +268,6 @@ export class Executor {
     );
   }
 
-  /** The kill switch and trading state right before sending (a Redis error counts as halted). */
-  private async killSwitchNow(): Promise<Stop | null> {
-    const [ks, ts] = await Promise.all([
-      readKillSwitch(this.o.redis, this.o.cfg.mode),
-      readTradingState(this.o.redis),
-    ]);
-    this.o.metrics.killSwitchActive.set(ks.halted || ts.halted || this.o.cfg.envKillSwitch ? 1 : 0);
-    if (ks.halted) {
-      return {
-        decision: "BLOCKED",
-        reason: "kill_switch_active",
-        detail: ks.error ?? `re-check before send: ${ks.value ?? "missing"}`,
-        status: "kill_switch",
-      };
-    }
-    if (ts.halted) {
-      return {
-        decision: "BLOCKED",
-        reason: "trading_state_halted",
-        detail: ts.error ?? `trading state ${ts.value}`,
-        status: "kill_switch",
-      };
-    }
-    return null;
-  }
-
   /** Cancel this system's previous protective stop of the symbol; a Stop when it could not be cancelled. */
   private async cancelPreviousStop(symbol: string, newClientOrderId: string): Promise<Stop | null> {
     const prev = await this.o.redis.hget(keys.protectiveStop(symbol), "client_order_id");
@@ -314,4 +290,25 @@ export class Executor {
       detail: `cancel of previous stop ${prev} failed: ${why}`,
     };
   }
+}
+
+/** The Stop for a gate that refused because of the kill switch or the trading state; null otherwise. */
+function gateStop(gate: BeginSubmitResult): Stop | null {
+  if (gate.outcome === "kill_switch_active") {
+    return {
+      decision: "BLOCKED",
+      reason: "kill_switch_active",
+      detail: "checked at the submit gate, right before the order",
+      status: "kill_switch",
+    };
+  }
+  if (gate.outcome === "trading_state_halted") {
+    return {
+      decision: "BLOCKED",
+      reason: "trading_state_halted",
+      detail: "checked at the submit gate, right before the order",
+      status: "kill_switch",
+    };
+  }
+  return null;
 }

@@ -1,5 +1,5 @@
 import { type ApplyMode, keys } from "@quantum/contracts";
-import { killSwitchHalts, readKillSwitch } from "@quantum/permits";
+import { killSwitchHalts, ordersInFlight, readKillSwitch } from "@quantum/permits";
 import type { Redis } from "ioredis";
 import { CommandFailedError } from "../errors/command-failed-error.js";
 import { UsageError } from "../errors/usage-error.js";
@@ -17,6 +17,21 @@ export interface KillSetOptions {
   nowMs?: number;
   /** Timeout of WAIT / WAITAOF; default 1000 ms. */
   waitTimeoutMs?: number;
+  /** `kill on`: how long to wait for orders already past the submit gate; default 10,000 ms. */
+  drainTimeoutMs?: number;
+}
+
+/**
+ * Orders that had passed the Apply Layer's submit gate before the switch: once the SET has returned no new
+ * order can pass it, and `kill on` returns only when these have settled, so no order is sent after it.
+ */
+export interface InFlightDrain {
+  /** Plans whose order was on its way when the switch was set. */
+  readonly atSwitch: readonly string[];
+  /** Still unsettled when the wait gave up (empty when drained). */
+  readonly remaining: readonly string[];
+  readonly waitedMs: number;
+  readonly drained: boolean;
 }
 
 export interface KillSetResult {
@@ -30,6 +45,20 @@ export interface KillSetResult {
   readonly durability: DurabilityReport;
   /** The value read back after the write, judged as production would (a value, so mode does not matter). */
   readonly readBack: { readonly value: string | null; readonly halted: boolean };
+  /** `kill on` only: the wait for orders already in flight. */
+  readonly inFlight: InFlightDrain | null;
+}
+
+/** Wait until no order that passed the submit gate is still SUBMITTING (or the timeout passes). */
+export async function drainInFlight(redis: Redis, timeoutMs: number): Promise<InFlightDrain> {
+  const start = Date.now();
+  const atSwitch = await ordersInFlight(redis);
+  let remaining = atSwitch;
+  while (remaining.length > 0 && Date.now() - start < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 20));
+    remaining = await ordersInFlight(redis);
+  }
+  return { atSwitch, remaining, waitedMs: Date.now() - start, drained: remaining.length === 0 };
 }
 
 function cleanReason(reason: string | undefined, required: boolean): string | null {
@@ -63,6 +92,7 @@ export async function setKillSwitch(redis: Redis, on: boolean, opts: KillSetOpti
     if (err) throw new CommandFailedError(`kill switch write failed: ${err.message}`);
   }
   const durability = await confirmDurability(redis, opts.waitTimeoutMs ?? 1000);
+  const inFlight = on ? await drainInFlight(redis, opts.drainTimeoutMs ?? 10_000) : null;
   const back = await redis.get(keys.killSwitch);
   return {
     switch: on ? "on" : "off",
@@ -73,6 +103,7 @@ export async function setKillSwitch(redis: Redis, on: boolean, opts: KillSetOpti
     atIso: isoOf(at),
     durability,
     readBack: { value: back, halted: killSwitchHalts(back, "production") },
+    inFlight,
   };
 }
 

@@ -42,6 +42,21 @@ export function renderKillSet(r: KillSetResult, st: Style): string {
     `  read back: ${r.readBack.value ?? "(missing)"} -> ${r.readBack.halted ? "halted" : "armed"}`,
     ...durabilityLines(r.durability, st).map((l) => `  ${l}`),
   ];
+  const f = r.inFlight;
+  if (f !== null) {
+    if (f.atSwitch.length === 0) lines.push("  orders in flight at the switch: none; no order can start now");
+    else if (f.drained) {
+      lines.push(
+        `  orders in flight at the switch: ${f.atSwitch.length}, all settled after ${f.waitedMs} ms; no order can start now`,
+      );
+    } else {
+      lines.push(
+        st.red(
+          `  orders still in flight after ${f.waitedMs} ms: ${f.remaining.join(", ")} (sent before the switch; check the venue)`,
+        ),
+      );
+    }
+  }
   return lines.join("\n");
 }
 

@@ -1,0 +1,105 @@
+import { keys } from "@quantum/contracts";
+import { startTestRedis, type TestRedis } from "@quantum/testkit";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  beginSubmit,
+  consumePermits,
+  KILL_SWITCH_CASES,
+  ordersInFlight,
+  transitionExec,
+} from "../src/index.js";
+
+let server: TestRedis;
+let r: Redis;
+
+beforeAll(async () => {
+  server = await startTestRedis();
+  r = server.client();
+});
+afterAll(async () => {
+  await server.stop();
+});
+beforeEach(async () => {
+  await r.flushdb();
+});
+
+async function claimed(planId: string): Promise<void> {
+  await r.set(keys.governorPermit(planId), "{}");
+  await r.set(keys.p33Permit(planId), "{}");
+  await r.set(keys.killSwitch, "false");
+  const c = await consumePermits(r, { planId, symbol: "BTCUSDT", mode: "paper", execRecordTtlSec: 60 });
+  expect(c.outcome).toBe("ok");
+}
+
+describe("beginSubmit (the gate before an order)", () => {
+  it("moves CLAIMED to SUBMITTING with the order fields and lists the plan as in flight", async () => {
+    await claimed("aaaaaaaaaaaaaaaa");
+    const out = await beginSubmit(r, {
+      planId: "aaaaaaaaaaaaaaaa",
+      mode: "paper",
+      fields: { client_order_id: "qp3-c-aaaaaaaaaaaaaaaa", qty: "0.010" },
+      nowMs: 1_700_000_000_000,
+    });
+    expect(out).toEqual({ outcome: "ok" });
+    const rec = await r.hgetall(keys.execRecord("aaaaaaaaaaaaaaaa"));
+    expect(rec).toMatchObject({
+      state: "SUBMITTING",
+      client_order_id: "qp3-c-aaaaaaaaaaaaaaaa",
+      qty: "0.010",
+    });
+    expect(await ordersInFlight(r)).toEqual(["aaaaaaaaaaaaaaaa"]);
+    // once the order settled, the plan leaves the in-flight list
+    await transitionExec(r, { planId: "aaaaaaaaaaaaaaaa", expected: "SUBMITTING", next: "FILLED" });
+    expect(await ordersInFlight(r)).toEqual([]);
+    expect(await r.zcard(keys.applySubmitting)).toBe(0);
+  });
+
+  it("refuses, writing nothing, when the kill switch halts (every row of the shared table)", async () => {
+    for (const [i, c] of KILL_SWITCH_CASES.entries()) {
+      const planId = i.toString(16).padStart(16, "0");
+      await claimed(planId);
+      if (c.value === null) await r.del(keys.killSwitch);
+      else await r.set(keys.killSwitch, c.value);
+      const out = await beginSubmit(r, { planId, mode: c.mode });
+      expect(out.outcome, `${String(c.value)} in ${c.mode}`).toBe(c.halted ? "kill_switch_active" : "ok");
+      const state = await r.hget(keys.execRecord(planId), "state");
+      expect(state).toBe(c.halted ? "CLAIMED" : "SUBMITTING");
+    }
+  });
+
+  it("refuses when trading is HALTED, and a record that is not CLAIMED", async () => {
+    await claimed("bbbbbbbbbbbbbbbb");
+    await r.set(keys.tradingState, "HALTED");
+    expect((await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", mode: "paper" })).outcome).toBe(
+      "trading_state_halted",
+    );
+    await r.set(keys.tradingState, "ACTIVE");
+    expect((await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", mode: "paper" })).outcome).toBe("ok");
+    expect(await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", mode: "paper" })).toEqual({
+      outcome: "state_mismatch",
+      currentState: "SUBMITTING",
+    });
+    expect((await beginSubmit(r, { planId: "cccccccccccccccc", mode: "paper" })).outcome).toBe("missing");
+  });
+
+  it("once the kill switch SET has returned, no concurrent gate passes", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `d${i.toString(16).padStart(15, "0")}`);
+    for (const id of ids) await claimed(id);
+    const clients = Array.from({ length: 4 }, () => server.client());
+    const racing = ids.map((planId, i) =>
+      beginSubmit(clients[i % clients.length] as Redis, { planId, mode: "paper" }).then((o) => ({
+        planId,
+        o,
+        at: performance.now(),
+      })),
+    );
+    await r.set(keys.killSwitch, "true");
+    const switchedAt = performance.now();
+    const outs = await Promise.all(racing);
+    // any gate that answered after the SET returned was refused
+    for (const x of outs) if (x.at > switchedAt + 50) expect(x.o.outcome).toBe("kill_switch_active");
+    const passed = outs.filter((x) => x.o.outcome === "ok").map((x) => x.planId);
+    expect(new Set(await ordersInFlight(r))).toEqual(new Set(passed));
+  });
+});
