@@ -29,7 +29,9 @@ describe("the built package (run `pnpm --filter @quantum/permits build` first)",
       "beginSubmit",
     ]);
     // the include is resolved from the shipped lua/includes dir
-    expect(mod.loadPermitScripts().beginSubmit).toContain("local function killSwitchHalts(value, missingHalts)");
+    expect(mod.loadPermitScripts().beginSubmit).toContain(
+      "local function killSwitchHalts(value, missingHalts)",
+    );
 
     const redis = server.client();
     mod.registerPermitScripts(redis);
