@@ -33,5 +33,6 @@ export {
   scrapeMetrics,
   startServiceProcess,
   waitHealthy,
+  waitServiceReady,
 } from "./process.js";
 export { startTestRedis, type TestRedis, type TestRedisKind, type TestRedisOptions } from "./redis.js";

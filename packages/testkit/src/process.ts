@@ -113,6 +113,33 @@ export async function waitHealthy(port: number, timeoutMs = 20_000): Promise<voi
   );
 }
 
+/**
+ * Wait until a started service answers 200 on `/health` and then `/ready`. On failure the process is killed
+ * (unless `keepOnFailure`) and the error carries its last output, so a broken start explains itself.
+ */
+export async function waitServiceReady(
+  proc: ServiceProcess,
+  port: number,
+  opts: { healthTimeoutMs?: number; readyTimeoutMs?: number; keepOnFailure?: boolean } = {},
+): Promise<void> {
+  try {
+    await waitHealthy(port, opts.healthTimeoutMs ?? 20_000);
+    await eventually(
+      async () => {
+        const r = await httpGet(port, "/ready");
+        if (r.status !== 200) throw new Error(`ready ${r.status}: ${r.body}`);
+        return true;
+      },
+      { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 50, message: `ready on :${port}` },
+    );
+  } catch (err) {
+    if (opts.keepOnFailure !== true) await proc.kill();
+    throw new Error(
+      `service not ready: ${String(err)}\nstderr: ${proc.stderr().slice(-3000)}\nstdout: ${proc.stdout().slice(-3000)}`,
+    );
+  }
+}
+
 /** Scrape `/metrics` on a loopback port. */
 export async function scrapeMetrics(port: number, host = "127.0.0.1"): Promise<string> {
   const r = await httpGet(port, "/metrics", host);

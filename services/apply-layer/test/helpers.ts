@@ -14,13 +14,12 @@ import {
   entriesForPlan,
   eventually,
   freePort,
-  httpGet,
   readStream,
   type ServiceProcess,
   startServiceProcess,
   streamProposal,
   type TestRedis,
-  waitHealthy,
+  waitServiceReady,
   writeProposalHash,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
@@ -67,14 +66,7 @@ export async function startApply(
 }
 
 export async function waitReady(proc: ServiceProcess, port: number): Promise<void> {
-  try {
-    await waitHealthy(port, 20_000);
-    await eventually(async () => (await httpGet(port, "/ready")).status === 200, { timeoutMs: 15_000 });
-  } catch (err) {
-    throw new Error(
-      `not ready: ${String(err)}\nstderr: ${proc.stderr()}\nstdout: ${proc.stdout().slice(-3000)}`,
-    );
-  }
+  await waitServiceReady(proc, port, { keepOnFailure: true });
 }
 
 /** Start the dev governor (group `governor`). */

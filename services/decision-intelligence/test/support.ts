@@ -2,13 +2,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { APPLY_REASONS, groups, keyPatterns, keys, streams } from "@quantum/contracts";
 import {
-  eventually,
   freePort,
-  httpGet,
   type ServiceProcess,
   startServiceProcess,
   type TestRedis,
-  waitHealthy,
+  waitServiceReady,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { bucketFieldsOf } from "../src/batch.js";
@@ -46,14 +44,8 @@ export async function startService(
       ...env,
     },
   });
-  try {
-    await waitHealthy(port, 20_000);
-    // ready = consumer group ensured and windows computed once
-    await eventually(async () => (await httpGet(port, "/ready")).status === 200, { timeoutMs: 10_000 });
-  } catch (err) {
-    await proc.kill();
-    throw new Error(`service did not get healthy: ${String(err)}\n${proc.stdout()}\n${proc.stderr()}`);
-  }
+  // ready = consumer group ensured and windows computed once
+  await waitServiceReady(proc, port);
   return { proc, port };
 }
 

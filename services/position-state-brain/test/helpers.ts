@@ -11,11 +11,10 @@ import {
 import {
   eventually,
   freePort,
-  httpGet,
   type ServiceProcess,
   startServiceProcess,
   type TestRedis,
-  waitHealthy,
+  waitServiceReady,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 
@@ -45,15 +44,7 @@ export async function startBrain(
       ...env,
     },
   });
-  try {
-    await waitHealthy(port, 20_000);
-    await eventually(async () => (await httpGet(port, "/ready")).status === 200, { timeoutMs: 10_000 });
-  } catch (err) {
-    await proc.kill();
-    throw new Error(
-      `service did not become ready: ${String(err)}\nstderr: ${proc.stderr()}\nstdout: ${proc.stdout().slice(-2000)}`,
-    );
-  }
+  await waitServiceReady(proc, port);
   return { proc, port };
 }
 
