@@ -55,6 +55,16 @@ export const keys = {
    * ZSET plan_id → epoch ms. `quantumctl kill on` waits for these before it returns.
    */
   applySubmitting: `${Q}:apply:submitting`,
+  /**
+   * Index of non-final execution records: ZSET plan_id → epoch ms of the claim. Added with the claim, removed
+   * when the record is final; recovery reads it instead of scanning the keyspace.
+   */
+  execOpen: `${Q}:apply:exec:open`,
+  /**
+   * Liveness of one consumer name of a service (string, TTL a few seconds, renewed while alive). A second
+   * instance that finds it renewed refuses to start under the same name.
+   */
+  consumerHeartbeat: (service: string, consumer: string) => `${Q}:service:${service}:consumer:${consumer}`,
   // §2.5 control keys
   killSwitch: `${Q}:global:kill_switch`,
   killSwitchReason: `${Q}:global:kill_switch:reason`,

@@ -141,6 +141,31 @@ export const APPLY_REASON_DOCS: Readonly<Record<ApplyReason, ReasonDoc>> = {
     meaning: "An internal failure (Redis error, interrupted before submit); nothing was sent.",
     action: "Read detail and the service logs.",
   },
+  venue_mismatch: {
+    decision: "BLOCKED",
+    meaning: "The P3.3 permit was sized from another venue's position than the one this Apply Layer trades on.",
+    action: "Set P33_EXCHANGE to the Apply Layer's venue (APPLY_MODE) and restart P3.3.",
+  },
+  stop_would_trigger: {
+    decision: "BLOCKED",
+    meaning: "The new stop price is already through the mark price; the working stop was left untouched.",
+    action: "Re-propose UPDATE_SL with a trigger on the right side of the mark.",
+  },
+  protective_stop_restored: {
+    decision: "ERROR",
+    meaning: "The venue refused the replacement stop; the previous stop was placed again at its old trigger.",
+    action: "Read detail for the venue's refusal; the position is still protected by the old stop.",
+  },
+  ambiguous_hedge_position: {
+    decision: "BLOCKED",
+    meaning: "Hedge mode with both legs open and a proposal that does not name the leg (position_side).",
+    action: "Re-propose with position_side LONG or SHORT.",
+  },
+  p33_permit_stale: {
+    decision: "BLOCKED",
+    meaning: "The P3.3 permit was sized before the symbol's last fill; nothing was sent.",
+    action: "Re-propose; the next permit is sized from the new position.",
+  },
 };
 
 export const P33_REASON_DOCS: Readonly<Record<P33DenyReason | typeof P33_ALLOW_REASON, ReasonDoc>> = {
@@ -184,6 +209,11 @@ export const P33_REASON_DOCS: Readonly<Record<P33DenyReason | typeof P33_ALLOW_R
     decision: "deny",
     meaning: "A fill happened less than P33_COOLDOWN_SEC ago.",
     action: "Expected right after a fill.",
+  },
+  ambiguous_hedge_position: {
+    decision: "deny",
+    meaning: "Hedge mode: both legs are open and the plan does not name which one to close.",
+    action: "Re-propose with position_side LONG or SHORT.",
   },
   reconcile_hold_active: {
     decision: "deny",

@@ -38,6 +38,11 @@ export const APPLY_REASONS = [
   "exchange_rate_limited",
   "missing_credentials",
   "internal_error",
+  "venue_mismatch",
+  "stop_would_trigger",
+  "protective_stop_restored",
+  "ambiguous_hedge_position",
+  "p33_permit_stale",
 ] as const;
 export type ApplyReason = (typeof APPLY_REASONS)[number];
 
@@ -51,6 +56,7 @@ export const P33_DENY_REASONS = [
   "reconcile_required_qty_mismatch",
   "cooldown_in_flight",
   "reconcile_hold_active",
+  "ambiguous_hedge_position",
 ] as const;
 export type P33DenyReason = (typeof P33_DENY_REASONS)[number];
 export const P33_ALLOW_REASON = "sanity_checks_passed" as const;
@@ -142,6 +148,14 @@ export const ALL_KNOWN_REASONS: readonly string[] = [
 export const ORDER_SIDES = ["BUY", "SELL"] as const;
 export type OrderSide = (typeof ORDER_SIDES)[number];
 
-/** Position sides of a snapshot (SPEC §2.6). */
+/** Position sides of a snapshot: the sign of the position, NONE when flat. */
 export const POSITION_SIDES = ["LONG", "SHORT", "NONE"] as const;
 export type PositionSide = (typeof POSITION_SIDES)[number];
+
+/** The leg a proposal or plan names in hedge mode (absent in one-way mode). */
+export const HEDGE_LEGS = ["LONG", "SHORT"] as const;
+export type HedgeLeg = (typeof HEDGE_LEGS)[number];
+
+/** The position a P3.3 permit sized: `BOTH` in one-way mode, the leg in hedge mode (Binance `positionSide`). */
+export const PERMIT_POSITION_SIDES = ["BOTH", "LONG", "SHORT"] as const;
+export type PermitPositionSide = (typeof PERMIT_POSITION_SIDES)[number];

@@ -199,6 +199,10 @@ describe("P33Permit", () => {
     ledgerAmt: "0.010",
     createdAt: 1769928600.5,
     reason: "sanity_checks_passed" as const,
+    venue: "paper" as const,
+    positionSide: "BOTH" as const,
+    ledgerResultPlanId: null,
+    snapshotTs: 1769928600,
   };
 
   it("writes safe_close_qty equal to safe_qty", () => {

@@ -159,6 +159,10 @@ export async function allowP33(
     ledgerAmt: exchangeAmt,
     createdAt: Date.now() / 1000,
     reason: "sanity_checks_passed",
+    venue: null,
+    positionSide: "BOTH",
+    ledgerResultPlanId: null,
+    snapshotTs: null,
   });
   await r.set(keys.p33Permit(planId), json, "EX", 60);
 }

@@ -1,5 +1,6 @@
 import {
   type ApplyPlan,
+  type ExchangeVenue,
   decodePositionSnapshot,
   encodeP33Permit,
   encodePositionLedgerPatch,
@@ -25,6 +26,8 @@ export interface PermitPathOptions {
   cooldownSec: number;
   tolerancePct: number;
   permitTtlSec: number;
+  /** The venue whose positions this instance reads; named in every allow permit. */
+  venue: ExchangeVenue;
   metrics: P33Metrics;
   streamMetrics: StreamMetrics;
   service: string;
@@ -35,6 +38,8 @@ export interface PermitPathOptions {
 interface SymbolState {
   snapshot: PositionSnapshot | null;
   ledgerAmtRaw: string | null;
+  /** The ledger's `last_result_plan_id`: the last fill the ledger has applied (the permit's basis). */
+  ledgerResultPlanId: string | null;
   cooldownRaw: string | null;
   holdRaw: string | null;
 }
@@ -121,6 +126,10 @@ export class PermitPath {
             ledgerAmt: verdict.ledgerAmt,
             createdAt,
             reason: "sanity_checks_passed",
+            venue: this.o.venue,
+            positionSide: "BOTH",
+            ledgerResultPlanId: s?.ledgerResultPlanId ?? null,
+            snapshotTs: s?.snapshot?.tsEpoch ?? null,
           }
         : { allow: false, symbol: plan.symbol, reason: verdict.reason, context: verdict.context, createdAt };
       return { id, planId: plan.planId, symbol: plan.symbol, permit };
@@ -136,16 +145,21 @@ export class PermitPath {
     const pipe = this.o.redis.pipeline();
     for (const s of symbols) {
       pipe.hgetall(keys.positionSnapshot(s));
-      pipe.hget(keys.positionLedger(s), "last_known_amt");
+      pipe.hmget(keys.positionLedger(s), "last_known_amt", "last_result_plan_id");
       pipe.get(keys.cooldownLastExecTs(s));
       pipe.get(keys.reconcileHold(s));
     }
     const rows = (await pipe.exec()) ?? [];
     symbols.forEach((symbol, i) => {
       const snap = decodePositionSnapshot(replyOf(rows, 4 * i));
+      const [ledgerAmtRaw = null, ledgerResultPlanId = null] = (replyOf(rows, 4 * i + 1) ?? []) as (
+        | string
+        | null
+      )[];
       out.set(symbol, {
         snapshot: snap.ok ? snap.value : null,
-        ledgerAmtRaw: replyOf(rows, 4 * i + 1) as string | null,
+        ledgerAmtRaw,
+        ledgerResultPlanId,
         cooldownRaw: replyOf(rows, 4 * i + 2) as string | null,
         holdRaw: replyOf(rows, 4 * i + 3) as string | null,
       });

@@ -106,6 +106,7 @@ export async function startPositionStateBrain(
     cooldownSec: cfg.P33_COOLDOWN_SEC,
     tolerancePct: cfg.P33_QTY_TOLERANCE_PCT,
     permitTtlSec: cfg.P33_PERMIT_TTL,
+    venue,
     metrics,
     streamMetrics,
     service: SERVICE_NAME,

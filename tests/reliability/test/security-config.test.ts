@@ -193,6 +193,10 @@ function p33Permit(): string {
     ledgerAmt: null,
     createdAt: Date.now() / 1000,
     reason: "sanity_checks_passed",
+    venue: null,
+    positionSide: "BOTH",
+    ledgerResultPlanId: null,
+    snapshotTs: null,
   });
 }
 

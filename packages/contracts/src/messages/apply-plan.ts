@@ -1,7 +1,7 @@
 import type { DecodeResult, FieldMap } from "../codec.js";
 import { defineHashCodec } from "../hash-codec.js";
 import type { JsonValue } from "../json.js";
-import { DECISIONS, type Decision } from "../reasons.js";
+import { DECISIONS, type Decision, HEDGE_LEGS, type HedgeLeg } from "../reasons.js";
 import { fields, REASON_CODE_RE } from "../wire.js";
 
 /** An entry of `quantum:stream:apply.plan` (SPEC §2.3). Written once per plan_id by the Apply Layer. */
@@ -31,6 +31,8 @@ export interface ApplyPlan {
   readonly timestamp: number;
   /** `reduceOnly=true` on closes; the field is left out when false. */
   readonly reduceOnly: boolean;
+  /** The hedge-mode leg named by the proposal (`position_side`); absent in one-way mode. */
+  readonly positionSide?: HedgeLeg;
 }
 
 export const APPLY_SOURCE = "apply_layer" as const;
@@ -55,6 +57,7 @@ const codec = defineHashCodec<ApplyPlan>(
     price: { wire: "price", codec: fields.nullableDecimal() },
     timestamp: { wire: "timestamp", codec: fields.epochSec() },
     reduceOnly: { wire: "reduceOnly", codec: fields.flag("true") },
+    positionSide: { wire: "position_side", codec: fields.optOneOf(HEDGE_LEGS) },
   },
   {
     constants: { source: APPLY_SOURCE, v: WIRE_VERSION },

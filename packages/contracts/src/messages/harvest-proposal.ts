@@ -1,6 +1,7 @@
 import { type DecodeResult, decodeFail, type FieldMap, isPlainRecord } from "../codec.js";
 import { DecodeError } from "../errors.js";
 import { defineHashCodec } from "../hash-codec.js";
+import { HEDGE_LEGS, type HedgeLeg } from "../reasons.js";
 import { fields } from "../wire.js";
 
 /**
@@ -25,6 +26,8 @@ export interface HarvestProposal {
   readonly lastUpdateEpoch: number | null;
   readonly computedAtUtc: string;
   readonly reasonCodes: readonly string[];
+  /** The leg to close in hedge mode (`position_side`); absent in one-way mode. Not part of the plan_id. */
+  readonly positionSide?: HedgeLeg;
 }
 
 const codec = defineHashCodec<HarvestProposal>({
@@ -41,6 +44,7 @@ const codec = defineHashCodec<HarvestProposal>({
   lastUpdateEpoch: { wire: "last_update_epoch", codec: fields.nullableFloat(0) },
   computedAtUtc: { wire: "computed_at_utc", codec: fields.str(64) },
   reasonCodes: { wire: "reason_codes", codec: fields.commaList() },
+  positionSide: { wire: "position_side", codec: fields.optOneOf(HEDGE_LEGS) },
 });
 
 const CALIBRATED_TRUE = new Set(["1", "true", "True"]);

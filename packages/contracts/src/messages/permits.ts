@@ -2,7 +2,13 @@ import { z } from "zod";
 import { type DecodeResult, decodeFail, decodeWith } from "../codec.js";
 import { EncodeError } from "../encode-error.js";
 import type { JsonObject } from "../json.js";
-import { P33_ALLOW_REASON } from "../reasons.js";
+import {
+  EXCHANGE_VENUES,
+  type ExchangeVenue,
+  P33_ALLOW_REASON,
+  PERMIT_POSITION_SIDES,
+  type PermitPositionSide,
+} from "../reasons.js";
 import { SYMBOL_RE } from "../wire.js";
 import {
   decodeJsonObject,
@@ -133,6 +139,17 @@ export interface P33PermitAllow {
   /** Epoch seconds. */
   readonly createdAt: number;
   readonly reason: typeof P33_ALLOW_REASON;
+  /** The venue whose position was read; null from older writers (accepted only outside production). */
+  readonly venue: ExchangeVenue | null;
+  /** The position sized: BOTH (one-way mode) or the hedge leg. Older writers → BOTH. */
+  readonly positionSide: PermitPositionSide;
+  /**
+   * The basis the quantity was sized from: the ledger's `last_result_plan_id` when the permit was written
+   * (null when the ledger had none) and the snapshot's `ts_epoch` (epoch seconds; null from older writers).
+   * With `createdAt` it lets the Apply Layer refuse a permit sized before the symbol's last fill.
+   */
+  readonly ledgerResultPlanId: string | null;
+  readonly snapshotTs: number | null;
 }
 
 export interface P33PermitDeny {
@@ -165,6 +182,12 @@ const p33AllowSchema = z
     exchange_position_amt: jsonDecimal,
     ledger_amt: jsonNullableDecimal,
     created_at: jsonEpochSec,
+    venue: orNull(z.enum(EXCHANGE_VENUES, { error: `not one of ${EXCHANGE_VENUES.join("|")}` })),
+    position_side: orNull(
+      z.enum(PERMIT_POSITION_SIDES, { error: `not one of ${PERMIT_POSITION_SIDES.join("|")}` }),
+    ),
+    ledger_result_plan_id: orNull(shortText(64)),
+    snapshot_ts: orNull(jsonEpochSec),
   })
   .superRefine((w, ctx) => {
     if (w.safe_qty == null && w.safe_close_qty == null) {
@@ -186,6 +209,10 @@ const p33AllowSchema = z
       ledgerAmt: w.ledger_amt,
       createdAt: w.created_at,
       reason: P33_ALLOW_REASON,
+      venue: w.venue,
+      positionSide: w.position_side ?? "BOTH",
+      ledgerResultPlanId: w.ledger_result_plan_id,
+      snapshotTs: w.snapshot_ts,
     }),
   );
 
@@ -231,6 +258,10 @@ export function encodeP33Permit(p: P33Permit): string {
         ledger_amt: p.ledgerAmt,
         created_at: p.createdAt,
         reason: P33_ALLOW_REASON,
+        venue: p.venue,
+        position_side: p.positionSide,
+        ledger_result_plan_id: p.ledgerResultPlanId,
+        snapshot_ts: p.snapshotTs,
       })
     : JSON.stringify({
         allow: false,
