@@ -84,8 +84,10 @@ export class Intake {
 
   constructor(private readonly o: IntakeOptions) {
     this.polled = new Set(o.cfg.symbols);
+    // A blocking read holds its slots until entries come (up to a second): the stream takes at most half of
+    // the free slots so that written hashes still find one.
     const slots: StreamSlots = {
-      reserve: (wanted) => this.reserve(wanted, "stream"),
+      reserve: (wanted) => this.reserve(Math.min(wanted, Math.ceil(o.queue.free / 2)), "stream"),
       release: (n) => o.queue.release(n),
       whenFree: () => o.queue.whenFree(),
     };
@@ -133,8 +135,9 @@ export class Intake {
   }
 
   private reserve(wanted: number, source: "stream" | "hash"): number {
+    const full = this.o.queue.free === 0;
     const granted = this.o.queue.reserve(wanted);
-    if (granted === 0 && wanted > 0) this.o.metrics.planQueueFull.inc({ source });
+    if (full) this.o.metrics.planQueueFull.inc({ source });
     return granted;
   }
 
