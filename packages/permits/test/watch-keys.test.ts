@@ -89,22 +89,3 @@ describe("PermitWaiter.watchKeys without hash events", () => {
     expect(await waiter.notificationsEnabled()).toBe(true);
   });
 });
-
-describe("PermitWaiter.watchKeys with CONFIG refused", () => {
-  let server: TestRedis;
-  let waiter: PermitWaiter;
-  beforeAll(async () => {
-    server = await startTestRedis({ extraArgs: ["--rename-command", "CONFIG", ""] });
-    waiter = new PermitWaiter(server.client());
-  });
-  afterAll(async () => {
-    await waiter.close();
-    await server.stop();
-  });
-
-  it("declines without changing anything", async () => {
-    const rec = recorder();
-    expect(await waiter.watchKeys(keyPatterns.harvestProposal, "h", { onEvent: rec.onEvent })).toBe(false);
-    expect(waiter.subscriberConnected).toBe(false);
-  });
-});
