@@ -30,7 +30,7 @@ export interface StackPhaseResult {
 export type E2eResult = Distribution & { readonly executed: number; readonly others: Record<string, number> };
 
 /** How a proposal enters: the stream (XADD) or its hash (HSET). */
-type Intake = "stream" | "hash";
+type ProposalForm = "stream" | "hash";
 
 export interface KillResult {
   readonly proposalsPerSec: number;
@@ -50,7 +50,7 @@ const E2E_BUDGET_MS = 25_000;
 async function e2eLatency(
   stack: Stack,
   redis: BenchRedis,
-  intake: Intake,
+  form: ProposalForm,
   log: (l: string) => void,
 ): Promise<E2eResult> {
   const r = redis.client;
@@ -78,7 +78,7 @@ async function e2eLatency(
     await ready.get(s.symbol);
     const { p, planId, args } = proposal(s.symbol, "FULL_CLOSE_PROPOSED");
     const t0 = performance.now();
-    if (intake === "stream") await xaddProposal(r, args);
+    if (form === "stream") await xaddProposal(r, args);
     else await hsetProposal(r, p);
     const seen = await watcher.wait(planId);
     const executed = seen.fields.executed === "True";
@@ -92,7 +92,7 @@ async function e2eLatency(
   await Promise.all(ready.values());
   await watcher.stop();
   if (stack.state().status !== "running") throw new Error("the stack stopped during the e2e samples");
-  log(`  e2e (${intake}): ${latencies.length} executed samples`);
+  log(`  e2e (${form}): ${latencies.length} executed samples`);
   return { ...distribution(latencies), executed: latencies.length, others };
 }
 
