@@ -147,7 +147,8 @@ export class PermitWaiter {
    * Watch keyspace events on keys matching `keyPattern` (a glob such as `quantum:harvest:proposal:*`) over
    * the subscriber connection. Resolves true once the pattern is subscribed; false when the server does not
    * publish events of `eventClass` (`h` for hash commands), CONFIG GET is refused or the subscription failed:
-   * the caller then relies on polling. Nothing here changes the server's configuration.
+   * the caller then relies on polling. Nothing here changes the server's configuration. One watch per
+   * pattern: watching the same pattern again replaces the earlier watch.
    */
   async watchKeys(keyPattern: string, eventClass: string, watch: KeyspaceWatch): Promise<boolean> {
     const flags = await this.readFlags();

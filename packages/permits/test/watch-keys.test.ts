@@ -58,7 +58,7 @@ describe("PermitWaiter.watchKeys with hash events on", () => {
     const rec = recorder();
     expect(await waiter.watchKeys(keyPatterns.harvestProposal, "h", { onEvent: rec.onEvent })).toBe(true);
     await writer.hset(keys.harvestProposal("ETHUSDT"), "action", "FULL_CLOSE_PROPOSED");
-    await writer.hset("quantum:other:ETHUSDT", "x", "1");
+    await writer.hset(keys.positionLedger("ETHUSDT"), "x", "1");
     await eventually(() => rec.seen.length >= 1);
     expect(rec.seen).toEqual([{ key: keys.harvestProposal("ETHUSDT"), event: "hset" }]);
 
@@ -68,6 +68,20 @@ describe("PermitWaiter.watchKeys with hash events on", () => {
     await writer.set(keys.p33Permit(planId), P33_PERMIT, "EX", 60);
     expect((await wait).outcome).toBe("ok");
     expect(await subscriberConnections(writer)).toBe(1);
+  });
+
+  it("after the subscriber connection is killed: reports the reconnect and watches again", async () => {
+    const rec = recorder();
+    let reconnects = 0;
+    const watch = { onEvent: rec.onEvent, onReconnect: () => reconnects++ };
+    expect(await waiter.watchKeys(keyPatterns.positionLedger, "h", watch)).toBe(true);
+    await writer.client("KILL", "TYPE", "pubsub");
+    await eventually(() => reconnects === 1 && waiter.subscriberConnected);
+    await eventually(async () => {
+      await writer.hset(keys.positionLedger("SOLUSDT"), "n", "1");
+      return rec.seen.length > 0;
+    });
+    expect(rec.seen[0]).toEqual({ key: keys.positionLedger("SOLUSDT"), event: "hset" });
   });
 });
 
