@@ -54,6 +54,11 @@ export function xaddProposal(r: Redis, args: readonly string[]): Promise<string 
   return r.xadd(streams.harvestProposal, "*", ...args);
 }
 
+/** Write the proposal as a hash with one HSET, as the existing publishers do. */
+export function hsetProposal(r: Redis, p: HarvestProposal): Promise<number> {
+  return r.hset(keys.harvestProposal(p.symbol), encodeHarvestProposal(p));
+}
+
 /** Paper position and ledger set to `amt` (as an operator's `quantumctl ledger set` would). */
 export async function seedPosition(r: Redis, s: BenchSymbol, amt: string): Promise<void> {
   await seedPaperPosition(r, s.symbol, amt, s.mark);

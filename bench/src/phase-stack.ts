@@ -5,6 +5,7 @@ import { QUANTUMCTL_ENTRY, SERVICE_NAMES, type Stack, startStack } from "@quantu
 import {
   BENCH_SYMBOLS,
   type BenchSymbol,
+  hsetProposal,
   proposal,
   SYMBOL_NAMES,
   seedPosition,
@@ -19,9 +20,17 @@ export interface StackPhaseResult {
   readonly idleRssMb: Record<string, number>;
   /** VmHWM (peak) in MB per process after the load of this phase. */
   readonly peakRssMb: Record<string, number>;
-  readonly e2e: Distribution & { readonly executed: number; readonly others: Record<string, number> };
+  /** Proposal XADDed to the stream → result. */
+  readonly e2e: E2eResult;
+  /** Proposal written as a hash (one HSET) → result, with APPLY_POLL_SEC=5. */
+  readonly e2eHash: E2eResult;
   readonly kill: KillResult;
 }
+
+export type E2eResult = Distribution & { readonly executed: number; readonly others: Record<string, number> };
+
+/** How a proposal enters: the stream (XADD) or its hash (HSET). */
+type ProposalForm = "stream" | "hash";
 
 export interface KillResult {
   readonly proposalsPerSec: number;
@@ -41,8 +50,9 @@ const E2E_BUDGET_MS = 25_000;
 async function e2eLatency(
   stack: Stack,
   redis: BenchRedis,
+  form: ProposalForm,
   log: (l: string) => void,
-): Promise<StackPhaseResult["e2e"]> {
+): Promise<E2eResult> {
   const r = redis.client;
   const watcher = await StreamWatcher.start(await redis.connection());
   const ready = new Map<string, Promise<void>>();
@@ -66,9 +76,10 @@ async function e2eLatency(
   for (let i = 0; i < E2E_SAMPLES && Date.now() < deadline; i++) {
     const s = BENCH_SYMBOLS[i % BENCH_SYMBOLS.length] as BenchSymbol;
     await ready.get(s.symbol);
-    const { planId, args } = proposal(s.symbol, "FULL_CLOSE_PROPOSED");
+    const { p, planId, args } = proposal(s.symbol, "FULL_CLOSE_PROPOSED");
     const t0 = performance.now();
-    await xaddProposal(r, args);
+    if (form === "stream") await xaddProposal(r, args);
+    else await hsetProposal(r, p);
     const seen = await watcher.wait(planId);
     const executed = seen.fields.executed === "True";
     if (executed) latencies.push(seen.at - t0);
@@ -81,7 +92,7 @@ async function e2eLatency(
   await Promise.all(ready.values());
   await watcher.stop();
   if (stack.state().status !== "running") throw new Error("the stack stopped during the e2e samples");
-  log(`  e2e: ${latencies.length} executed samples`);
+  log(`  e2e (${form}): ${latencies.length} executed samples`);
   return { ...distribution(latencies), executed: latencies.length, others };
 }
 
@@ -203,8 +214,9 @@ const IDLE_MS = 5000;
 
 /**
  * The stack exactly as `scripts/stack.sh` runs it (no feeder) on the bench's Redis: idle RSS with the
- * run command's defaults; then end-to-end latency and the kill switch under load with P33_POLL_SEC=0.1
- * and P33_COOLDOWN_SEC=0, so back-to-back closes of a symbol are not denied by a stale snapshot or cooldown.
+ * run command's defaults; then end-to-end latency (proposals on the stream, then as hashes) and the kill
+ * switch under load with P33_POLL_SEC=0.1 and P33_COOLDOWN_SEC=0, so back-to-back closes of a symbol are not
+ * denied by a stale snapshot or cooldown, and APPLY_POLL_SEC=5.
  */
 export async function runStackPhase(
   root: string,
@@ -220,11 +232,14 @@ export async function runStackPhase(
     return out;
   });
   log(`  idle RSS (MB, after ${IDLE_MS / 1000} s idle): ${JSON.stringify(idleRssMb)}`);
-  return withStack(root, redis, { P33_COOLDOWN_SEC: "0", P33_POLL_SEC: "0.1" }, log, async (stack) => {
-    const e2e = await e2eLatency(stack, redis, log);
+  // APPLY_POLL_SEC=5 (the service default): a hash proposal is fast only when its write wakes the layer.
+  const env = { P33_COOLDOWN_SEC: "0", P33_POLL_SEC: "0.1", APPLY_POLL_SEC: "5" };
+  return withStack(root, redis, env, log, async (stack) => {
+    const e2e = await e2eLatency(stack, redis, "stream", log);
+    const e2eHash = await e2eLatency(stack, redis, "hash", log);
     const kill = await killSwitchUnderLoad(root, redis, log);
     const peakRssMb: Record<string, number> = {};
     for (const name of PROCS) peakRssMb[name] = memoryOf(stack.pid(name))?.peakMb ?? Number.NaN;
-    return { idleRssMb, peakRssMb, e2e, kill };
+    return { idleRssMb, peakRssMb, e2e, e2eHash, kill };
   });
 }

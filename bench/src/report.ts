@@ -87,6 +87,19 @@ export function figures(p: PhaseResults): Figure[] {
       },
     ),
     fig(
+      "e2e_hash_proposal_result_p50_ms",
+      "Hash proposal -> result p50 (paper, APPLY_POLL_SEC=5)",
+      ms(p.stack.e2eHash.p50),
+      "ms",
+    ),
+    fig(
+      "e2e_hash_proposal_result_p99_ms",
+      "Hash proposal -> result p99 (paper, APPLY_POLL_SEC=5)",
+      ms(p.stack.e2eHash.p99),
+      "ms",
+      { op: "<=", value: 25 },
+    ),
+    fig(
       "p35_drain_results_per_sec",
       "P3.5 drain, 100,000 results",
       p.p35.perSecFromServiceStart,

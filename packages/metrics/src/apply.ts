@@ -35,7 +35,16 @@ export interface ApplyMetrics {
   dedupeHits: Counter;
   /** apply_kill_switch_active — 1 while the kill switch (or HALTED trading state) blocks execution. */
   killSwitchActive: Gauge;
+  /** apply_plan_queue_depth — plans queued or running in this process. */
+  planQueueDepth: Gauge;
+  /** apply_plan_queue_capacity — the bound of the plan queue (APPLY_MAX_QUEUED_PLANS). */
+  planQueueCapacity: Gauge;
+  /** apply_plan_queue_full_total{source} — times intake found the plan queue full (source = stream|hash). */
+  planQueueFull: Counter<"source">;
 }
+
+/** Where intake takes proposals from (label of apply_plan_queue_full_total). */
+export const INTAKE_SOURCES = ["stream", "hash"] as const;
 
 export function createApplyMetrics(registry: Registry): ApplyMetrics {
   const m: ApplyMetrics = {
@@ -102,7 +111,24 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       "apply_kill_switch_active",
       "1 while the global kill switch (or trading state HALTED) blocks execution, else 0.",
     ),
+    planQueueDepth: defineGauge(
+      registry,
+      "apply_plan_queue_depth",
+      "Plans queued or running in this process (bounded by apply_plan_queue_capacity).",
+    ),
+    planQueueCapacity: defineGauge(
+      registry,
+      "apply_plan_queue_capacity",
+      "Most plans queued or running at once (APPLY_MAX_QUEUED_PLANS).",
+    ),
+    planQueueFull: defineCounter(
+      registry,
+      "apply_plan_queue_full_total",
+      "Times intake found the plan queue full and left proposals waiting (stream: unread; hash: read when a slot frees).",
+      ["source"],
+    ),
   };
+  zeroCounter(m.planQueueFull, "source", INTAKE_SOURCES);
   zeroCounter(m.executed, "status", EXECUTED_STATUSES);
   zeroCounter(m.planProcessed, "decision", DECISIONS);
   zeroCounter(m.p33PermitDeny, "reason", P33_DENY_REASONS);

@@ -1,6 +1,7 @@
 export {
   type ApplyMetrics,
   createApplyMetrics,
+  INTAKE_SOURCES,
   ORDER_LATENCY_BUCKETS,
   PERMIT_WAIT_BUCKETS,
 } from "./apply.js";

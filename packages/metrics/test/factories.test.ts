@@ -9,6 +9,7 @@ import {
   createP35Metrics,
   createServiceRegistry,
   createStreamMetrics,
+  INTAKE_SOURCES,
   startMetricsServer,
 } from "../src/index.js";
 
@@ -72,7 +73,13 @@ describe("createApplyMetrics", () => {
       ["quantum_apply_plan_total", "counter"],
       ["quantum_apply_dedupe_hits_total", "counter"],
       ["apply_kill_switch_active", "gauge"],
+      ["apply_plan_queue_depth", "gauge"],
+      ["apply_plan_queue_capacity", "gauge"],
+      ["apply_plan_queue_full_total", "counter"],
     ]);
+    for (const source of INTAKE_SOURCES) {
+      expect(text).toContain(`apply_plan_queue_full_total{source="${source}"} 0`);
+    }
     for (const status of EXECUTED_STATUSES) {
       expect(text).toContain(`apply_executed_total{status="${status}"}`);
     }

@@ -33,6 +33,8 @@ export {
 export { PermitScriptLoadError } from "./permit-script-load-error.js";
 export { parseGovernorBlock } from "./permit-wait.js";
 export {
+  type KeyspaceWatch,
+  keyspaceEventsEnabled,
   keyspaceNotificationsEnabled,
   PermitWaiter,
   type PermitWaiterOptions,

@@ -12,10 +12,24 @@ export interface PermitWaiterOptions {
 }
 
 /**
- * True when `notify-keyspace-events` flags publish keyspace events for string commands: `K` and (`$` or `A`).
+ * True when `notify-keyspace-events` flags publish keyspace events of one class (`$` strings, `h` hashes, …):
+ * `K` and (the class or `A`).
  */
+export function keyspaceEventsEnabled(flags: string, eventClass: string): boolean {
+  return flags.includes("K") && (flags.includes(eventClass) || flags.includes("A"));
+}
+
+/** True when `notify-keyspace-events` flags publish keyspace events for string commands (what permits are). */
 export function keyspaceNotificationsEnabled(flags: string): boolean {
-  return flags.includes("K") && (flags.includes("$") || flags.includes("A"));
+  return keyspaceEventsEnabled(flags, "$");
+}
+
+/** A watch of keyspace events on keys matching a pattern; see `PermitWaiter.watchKeys`. */
+export interface KeyspaceWatch {
+  /** A key matching the pattern had an event (`hset`, `del`, …); `key` is without the client's key prefix. */
+  onEvent: (key: string, event: string) => void;
+  /** The subscriber came back after a disconnect: events may have been missed meanwhile. */
+  onReconnect?: () => void;
 }
 
 function validate(p: PermitWaitParams): void {
@@ -43,7 +57,8 @@ const sharedWaiters = new WeakMap<Redis, PermitWaiter>();
  * refused = off). Per wait it subscribes to the keyspace channels of both permits and the governor block
  * before the first attempt, re-attempts on every notification, and polls every `stepMs` as a fallback (the
  * only path when notifications are off or the subscriber is down). Consume attempts run on the shared client
- * as plain EVALSHA calls: nothing blocks, so any number of waits share one event loop.
+ * as plain EVALSHA calls: nothing blocks, so any number of waits share one event loop. The same subscriber
+ * connection serves other keyspace watches of the process (`watchKeys`), so a process holds one subscriber.
  */
 export class PermitWaiter {
   readonly redis: Redis;
@@ -55,6 +70,9 @@ export class PermitWaiter {
   private subscriberReady = false;
   private subscriberEverReady = false;
   private detection: Promise<boolean> | null = null;
+  private flagsRead: Promise<string | null> | null = null;
+  private opening: Promise<void> | null = null;
+  private readonly patternWatches = new Map<string, KeyspaceWatch>();
   private readonly channelWaits = new Map<string, Set<PermitWait>>();
   private readonly channelSubscribed = new Map<string, Promise<unknown>>();
   private readonly waits = new Set<PermitWait>();
@@ -126,6 +144,31 @@ export class PermitWaiter {
   }
 
   /**
+   * Watch keyspace events on keys matching `keyPattern` (a glob such as `quantum:harvest:proposal:*`) over
+   * the subscriber connection. Resolves true once the pattern is subscribed; false when the server does not
+   * publish events of `eventClass` (`h` for hash commands), CONFIG GET is refused or the subscription failed:
+   * the caller then relies on polling. Nothing here changes the server's configuration. One watch per
+   * pattern: watching the same pattern again replaces the earlier watch.
+   */
+  async watchKeys(keyPattern: string, eventClass: string, watch: KeyspaceWatch): Promise<boolean> {
+    const flags = await this.readFlags();
+    if (flags === null || !keyspaceEventsEnabled(flags, eventClass)) return false;
+    await this.ensureSubscriber();
+    const sub = this.subscriber;
+    if (sub === null) return false;
+    const pattern = keyspaceChannel(this.db, `${this.keyPrefix}${keyPattern}`);
+    this.patternWatches.set(pattern, watch);
+    try {
+      await sub.psubscribe(pattern);
+      return true;
+    } catch (err) {
+      this.patternWatches.delete(pattern);
+      this.log?.warn({ err, pattern }, "keyspace pattern subscribe failed");
+      return false;
+    }
+  }
+
+  /**
    * Close the subscriber connection. Waits in progress continue by polling; new waits poll only.
    * Cancel waits with their AbortSignal.
    */
@@ -136,6 +179,7 @@ export class PermitWaiter {
     this.subscriberReady = false;
     this.channelWaits.clear();
     this.channelSubscribed.clear();
+    this.patternWatches.clear();
     if (sub !== null) sub.disconnect();
   }
 
@@ -146,31 +190,52 @@ export class PermitWaiter {
   }
 
   private async runDetection(): Promise<boolean> {
-    let flags = "";
-    try {
-      const reply = await this.redis.config("GET", "notify-keyspace-events");
-      flags = Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : "";
-    } catch (err) {
-      if (err instanceof ReplyError) {
-        this.log?.warn({ err }, "config get refused; permit wait polls only");
-        return false;
-      }
-      this.detection = null; // connection problem: detect again on the next wait
-      this.log?.warn({ err }, "keyspace notification check failed; polling for now");
+    const flags = await this.readFlags();
+    if (flags === null) {
+      if (this.flagsRead === null) this.detection = null; // connection problem: detect again on the next wait
       return false;
     }
     if (!keyspaceNotificationsEnabled(flags)) {
       this.log?.info({ flags }, "keyspace notifications off; permit wait polls only");
       return false;
     }
-    if (!this.closedFlag) await this.openSubscriber();
+    await this.ensureSubscriber();
     return this.subscriber !== null;
+  }
+
+  /** The server's notify-keyspace-events flags, read once; null when CONFIG GET is refused or failed. */
+  private readFlags(): Promise<string | null> {
+    this.flagsRead ??= (async () => {
+      try {
+        const reply = await this.redis.config("GET", "notify-keyspace-events");
+        return Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : "";
+      } catch (err) {
+        if (err instanceof ReplyError) {
+          this.log?.warn({ err }, "config get refused; keyspace events unused, polling only");
+          return null;
+        }
+        this.flagsRead = null; // connection problem: read again next time
+        this.log?.warn({ err }, "keyspace notification check failed; polling for now");
+        return null;
+      }
+    })();
+    return this.flagsRead;
+  }
+
+  /** Open the one subscriber connection (once; concurrent callers share the attempt). */
+  private ensureSubscriber(): Promise<void> {
+    if (this.closedFlag || this.subscriber !== null) return this.opening ?? Promise.resolve();
+    this.opening = this.openSubscriber();
+    return this.opening;
   }
 
   private async openSubscriber(): Promise<void> {
     const sub = this.redis.duplicate();
     this.subscriber = sub;
     sub.on("message", (channel: string) => this.onMessage(channel));
+    sub.on("pmessage", (pattern: string, channel: string, event: string) =>
+      this.onPatternMessage(pattern, channel, event),
+    );
     sub.on("ready", () => this.onSubscriberReady(sub));
     sub.on("close", () => {
       if (this.subscriber === sub) this.subscriberReady = false;
@@ -212,6 +277,16 @@ export class PermitWaiter {
       for (const ch of channels) this.channelSubscribed.set(ch, p);
     }
     for (const w of this.waits) w.kick();
+    const patterns = [...this.patternWatches.keys()];
+    if (patterns.length > 0) sub.psubscribe(...patterns).catch(() => undefined);
+    for (const watch of this.patternWatches.values()) watch.onReconnect?.();
+  }
+
+  private onPatternMessage(pattern: string, channel: string, event: string): void {
+    const watch = this.patternWatches.get(pattern);
+    if (watch === undefined) return;
+    const prefix = keyspaceChannel(this.db, this.keyPrefix);
+    watch.onEvent(channel.slice(prefix.length), event);
   }
 
   private onMessage(channel: string): void {

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { keys } from "@quantum/contracts";
+import { keyPatterns, keys } from "@quantum/contracts";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,5 +93,11 @@ describe("CONFIG refused by the server", () => {
     await expect(writer.config("GET", "notify-keyspace-events")).rejects.toThrow();
     expect(await waiter.notificationsEnabled()).toBe(false);
     await pollingWorks(waiter, writer);
+  });
+
+  it("declines keyspace watches (the caller polls) without opening a subscriber", async () => {
+    const watch = { onEvent: () => undefined };
+    expect(await waiter.watchKeys(keyPatterns.harvestProposal, "h", watch)).toBe(false);
+    expect(waiter.subscriberConnected).toBe(false);
   });
 });

@@ -63,6 +63,7 @@ export {
   StreamConsumer,
   type StreamConsumerOptions,
   type StreamItem,
+  type StreamSlots,
 } from "./stream-consumer.js";
 export { type GroupInfo, parseXinfoGroups } from "./stream-replies.js";
 export {

@@ -57,6 +57,22 @@ export interface StreamConsumerOptions<T> {
   handleBatch: (items: StreamItem<T>[]) => Promise<readonly string[]>;
   logger: Logger;
   metrics?: StreamMetrics;
+  /**
+   * Room downstream (backpressure). Before each read or claim the consumer takes slots and asks Redis for at
+   * most that many entries; a slot is given back once its entry was processed (or when fewer entries came).
+   * While no slot is free nothing is read: new entries stay in the stream, unread and unacknowledged.
+   */
+  slots?: StreamSlots;
+}
+
+/** Slots the consumer must hold to read entries; see `StreamConsumerOptions.slots`. */
+export interface StreamSlots {
+  /** Take up to `wanted` slots now; returns how many were taken. */
+  reserve(wanted: number): number;
+  /** Give back `n` slots. */
+  release(n: number): void;
+  /** Resolves when a slot may be free. */
+  whenFree(): Promise<void>;
 }
 
 type State = "idle" | "running" | "stopping" | "stopped";
@@ -71,7 +87,10 @@ function errorText(err: unknown): string {
  * the handler confirmed, one XACK per batch; retries with backoff; survives Redis outages; graceful stop().
  */
 export class StreamConsumer<T> {
-  private readonly o: Required<Omit<StreamConsumerOptions<T>, "metrics">> & { metrics?: StreamMetrics };
+  private readonly o: Required<Omit<StreamConsumerOptions<T>, "metrics" | "slots">> & {
+    metrics?: StreamMetrics;
+  };
+  private readonly slots: StreamSlots | undefined;
   private readonly log: Logger;
   private state: State = "idle";
   private loop: Promise<void> | null = null;
@@ -102,6 +121,7 @@ export class StreamConsumer<T> {
       blockMs: Math.min(1000, Math.max(1, opts.blockMs ?? 1000)),
       maxInFlight: Math.max(1, opts.maxInFlight ?? batchSize),
     };
+    this.slots = opts.slots;
     this.log = opts.logger.child({ component: "stream-consumer", stream: opts.stream, group: opts.group });
   }
 
@@ -195,7 +215,12 @@ export class StreamConsumer<T> {
           await Promise.race(this.batches);
           continue;
         }
-        const entries = await this.read();
+        const granted = this.takeSlots(this.room());
+        if (granted === 0) {
+          await this.waitForSlots();
+          continue;
+        }
+        const entries = await this.holding(granted, () => this.read(granted));
         this.recovered();
         if (this.state !== "running") break; // entries read now stay pending: re-read at restart or claimed
         if (entries.length > 0) {
@@ -237,10 +262,36 @@ export class StreamConsumer<T> {
     this.retryAt = this.retryAt === null ? at : Math.min(this.retryAt, at);
   }
 
+  private takeSlots(wanted: number): number {
+    return this.slots === undefined ? wanted : this.slots.reserve(wanted);
+  }
+
+  private releaseSlots(n: number): void {
+    if (n > 0) this.slots?.release(n);
+  }
+
+  /** Run a read or claim holding `granted` slots; the slots of entries it did not return are given back. */
+  private async holding(granted: number, fetch: () => Promise<RawEntry[]>): Promise<RawEntry[]> {
+    let entries: RawEntry[] = [];
+    try {
+      entries = await fetch();
+      return entries;
+    } finally {
+      this.releaseSlots(granted - entries.length);
+    }
+  }
+
+  /** No slot free: wait until one may be (or blockMs, or stop()). */
+  private async waitForSlots(): Promise<void> {
+    const freed = this.slots?.whenFree() ?? Promise.resolve();
+    await Promise.race([freed, this.sleep(this.o.blockMs)]);
+    this.wake?.();
+  }
+
   /** Own pending entries from `pendingCursor` while in a pending pass, else new ones (BLOCK). */
-  private async read(): Promise<RawEntry[]> {
+  private async read(room: number): Promise<RawEntry[]> {
     const { blocking, group, consumer, stream } = this.o;
-    const count = String(this.room());
+    const count = String(room);
     if (!this.readPending && this.retryAt !== null && Date.now() >= this.retryAt) {
       this.retryAt = null;
       this.readPending = true;
@@ -271,22 +322,26 @@ export class StreamConsumer<T> {
     const { redis, stream, group, consumer, claimIdleMs } = this.o;
     let cursor = "0-0";
     for (let round = 0; round < 10 && this.state === "running"; round++) {
-      const count = this.room();
+      const count = this.takeSlots(this.room());
       if (count <= 0) break;
-      const reply = await redis.call(
-        "XAUTOCLAIM",
-        stream,
-        group,
-        consumer,
-        String(claimIdleMs),
-        cursor,
-        "COUNT",
-        String(count),
-      );
-      const { next, entries, deleted } = parseXautoclaim(reply);
-      if (deleted.length > 0)
-        this.log.warn({ ids: deleted }, "pending entries no longer in the stream were dropped");
-      const fresh = entries.filter((e) => !this.inFlightIds.has(e.id));
+      let next = "0-0";
+      const fresh = await this.holding(count, async () => {
+        const reply = await redis.call(
+          "XAUTOCLAIM",
+          stream,
+          group,
+          consumer,
+          String(claimIdleMs),
+          cursor,
+          "COUNT",
+          String(count),
+        );
+        const claimed = parseXautoclaim(reply);
+        next = claimed.next;
+        if (claimed.deleted.length > 0)
+          this.log.warn({ ids: claimed.deleted }, "pending entries no longer in the stream were dropped");
+        return claimed.entries.filter((e) => !this.inFlightIds.has(e.id));
+      });
       if (fresh.length > 0) {
         this.o.metrics?.message(stream, "reclaimed", fresh.length);
         this.log.info({ count: fresh.length, firstId: fresh[0]?.id }, "reclaimed idle pending entries");
@@ -316,6 +371,7 @@ export class StreamConsumer<T> {
       .finally(() => {
         for (const e of entries) this.inFlightIds.delete(e.id);
         this.inFlight -= entries.length;
+        this.releaseSlots(entries.length);
         this.batches.delete(batch);
         this.lastLoop = Date.now();
       });

@@ -214,4 +214,55 @@ describe("StreamConsumer", () => {
     for (const g of gates) g();
     await eventually(async () => (await c.pending()) === 0);
   });
+
+  it("reads only into free slots: past them entries stay unread, then each is processed once", async () => {
+    const stream = "test:slots";
+    const ids = await addEntries(r, stream, 10);
+    const capacity = 3;
+    let taken = 0;
+    let peak = 0;
+    let refused = 0;
+    let freed: () => void = () => undefined;
+    const slots = {
+      reserve: (wanted: number) => {
+        const n = Math.min(wanted, capacity - taken);
+        if (n === 0) refused++;
+        taken += n;
+        peak = Math.max(peak, taken);
+        return n;
+      },
+      release: (n: number) => {
+        taken -= n;
+        freed();
+      },
+      whenFree: () =>
+        new Promise<void>((res) => {
+          freed = res;
+        }),
+    };
+    let open = false;
+    const waiting: Array<() => void> = [];
+    const done: string[] = [];
+    const c = consumer({
+      stream,
+      batchSize: 10,
+      maxInFlight: 50,
+      slots,
+      handleBatch: async (items) => {
+        if (!open) await new Promise<void>((res) => waiting.push(res));
+        done.push(...items.map((i) => i.id));
+        return items.map((i) => i.id);
+      },
+    });
+    await eventually(() => taken === capacity && refused > 0);
+    expect((await c.groupInfo()).lag).toBe(10 - capacity);
+    expect(done).toEqual([]);
+    open = true;
+    for (const w of waiting.splice(0)) w();
+    await eventually(async () => done.length === 10 && (await c.pending()) === 0);
+    expect([...done].sort()).toEqual(ids);
+    expect(peak).toBeLessThanOrEqual(capacity);
+    await c.stop();
+    expect(taken).toBe(0); // every slot given back, including those of the last (empty) blocking read
+  });
 });

@@ -85,9 +85,12 @@ export interface NotificationsReport {
   readonly error: string | null;
 }
 
-/** Whether a notify-keyspace-events value publishes keyspace events for strings, streams, DEL and expiry. */
+/**
+ * Whether a notify-keyspace-events value publishes keyspace events for strings, hashes (proposal writes),
+ * streams, DEL and expiry.
+ */
 export function notificationsSufficient(value: string): boolean {
-  const events = value.includes("A") || ["g", "$", "t", "x"].every((c) => value.includes(c));
+  const events = value.includes("A") || ["g", "$", "h", "t", "x"].every((c) => value.includes(c));
   return value.includes("K") && events;
 }
 

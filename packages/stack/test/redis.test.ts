@@ -15,7 +15,8 @@ describe("keyspace notifications on an existing Redis", () => {
     ["", false],
     ["KEA", true],
     ["AK", true],
-    ["Kg$tx", true],
+    ["Kg$htx", true],
+    ["Kg$tx", false],
     ["Kg$", false],
     ["EA", false],
   ])("notificationsSufficient(%j) = %s", (flags, ok) => {

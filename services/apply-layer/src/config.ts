@@ -52,7 +52,14 @@ export const applyEnvShape = {
     .describe("Proposal hashes quantum:harvest:proposal:<SYMBOL> to poll (default: APPLY_ALLOWLIST)"),
   APPLY_POLL_SEC: envNumber({ min: 0.05, max: 3600 })
     .default(5)
-    .describe("Proposal poll interval in seconds (fractions allowed, e.g. 0.5)"),
+    .describe(
+      "Proposal hash poll interval in seconds (fractions allowed, e.g. 0.5); hash writes wake the layer at once when Redis publishes keyspace events for hashes (notify-keyspace-events K with h or A), polling is the fallback",
+    ),
+  APPLY_MAX_QUEUED_PLANS: envInt({ min: 1 })
+    .default(1000)
+    .describe(
+      "Most plans queued or running in the process; past it proposals stay on the stream (unread) or in their hash until a slot frees, none is dropped",
+    ),
   APPLY_DEDUPE_TTL_SEC: envInt({ min: 1 })
     .default(21_600)
     .describe("How long a published plan_id (plan and result markers) is remembered, seconds"),
@@ -162,6 +169,7 @@ export interface ApplyConfig {
   readonly allowlist: ReadonlySet<string>;
   readonly symbols: readonly string[];
   readonly pollMs: number;
+  readonly maxQueuedPlans: number;
   readonly dedupeTtlSec: number;
   readonly execRecordTtlSec: number;
   readonly kBlockCritical: number;
@@ -200,6 +208,7 @@ export function toApplyConfig(env: ApplyEnv): ApplyConfig {
     allowlist: new Set(env.APPLY_ALLOWLIST),
     symbols: [...new Set(env.SYMBOLS ?? env.APPLY_ALLOWLIST)],
     pollMs: Math.round(env.APPLY_POLL_SEC * 1000),
+    maxQueuedPlans: env.APPLY_MAX_QUEUED_PLANS,
     dedupeTtlSec: env.APPLY_DEDUPE_TTL_SEC,
     execRecordTtlSec: env.APPLY_EXEC_RECORD_TTL_SEC,
     kBlockCritical: env.K_BLOCK_CRITICAL,

@@ -84,7 +84,11 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
   const shutdown = new AbortController();
   const drain = new AbortController();
   const waiter = new PermitWaiter(redis, { logger: log.child({ component: "permit-waiter" }) });
-  const queue = new SymbolQueue((err, planId) => log.error({ err, planId }, "plan task failed"));
+  const queue = new SymbolQueue((err, planId) => log.error({ err, planId }, "plan task failed"), {
+    capacity: cfg.maxQueuedPlans,
+    onDepth: (depth) => metrics.planQueueDepth.set(depth),
+  });
+  metrics.planQueueCapacity.set(cfg.maxQueuedPlans);
   const locks = new SymbolLocks(redis, consumer, log.child({ component: "symbol-lock" }));
   const results = new ResultPublisher({
     redis,
@@ -130,7 +134,18 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
     log: log.child({ component: "planner" }),
     execute: (plan) => executor.submit(plan),
   });
-  const intake = new Intake({ redis, blocking, cfg, consumer, handler, metrics, streamMetrics, log });
+  const intake = new Intake({
+    redis,
+    blocking,
+    cfg,
+    consumer,
+    handler,
+    metrics,
+    streamMetrics,
+    log,
+    queue,
+    keyspace: waiter,
+  });
 
   let phase: "connecting" | "recovering" | "running" | "stopping" = "connecting";
   const server = await startMetricsServer({

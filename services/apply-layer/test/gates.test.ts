@@ -206,8 +206,11 @@ describe("malformed input is dead-lettered, never a crash", () => {
     const good = await streamProposal(r, proposal("G4USDT", { action: "HOLD" }));
     expect(await waitResult(r, good)).toMatchObject({ decision: "SKIP", reason: "action_hold" });
     await eventually(async () => (await r.xlen(streams.deadLetter)) === before + 1);
-    const pending = (await r.xpending(streams.harvestProposal, "apply")) as [number, ...unknown[]];
-    expect(pending[0]).toBe(0);
+    // The batch is acknowledged after its results are out: wait for the XACK, not just the result.
+    await eventually(async () => {
+      const pending = (await r.xpending(streams.harvestProposal, "apply")) as [number, ...unknown[]];
+      return pending[0] === 0;
+    });
   });
 
   it("position_mismatch_seconds follows the operator view of the polled symbols", async () => {

@@ -38,6 +38,7 @@ const SPEC_DEFAULTS: Record<string, Record<string, string | null>> = {
     APPLY_ALLOWLIST: "BTCUSDT",
     SYMBOLS: null,
     APPLY_POLL_SEC: "5",
+    APPLY_MAX_QUEUED_PLANS: "1000",
     APPLY_DEDUPE_TTL_SEC: "21600",
     K_BLOCK_CRITICAL: "0.80",
     K_BLOCK_WARNING: "0.60",
