@@ -1,9 +1,13 @@
 import { type ApplyMode, fieldsToRecord, P35_WINDOWS, type P35Window, streams } from "@quantum/contracts";
+import {
+  decisionRows,
+  isoOf,
+  readServiceStatuses,
+  readWindow,
+  type ServiceStatusRow,
+} from "@quantum/insight";
 import type { Redis } from "ioredis";
-import { decisionRows, readWindow } from "./dashboard/window.js";
-import { isoOf } from "./key-view.js";
 import { type KillStatusResult, killStatus } from "./kill.js";
-import { readServiceStatuses, type ServiceStatusRow } from "./services.js";
 import { type StateShowResult, stateShow } from "./state.js";
 
 export const STATUS_LAST_RESULTS = 5;
