@@ -70,6 +70,16 @@ export {
   stringView,
 } from "./key-view.js";
 export {
+  type AlertRow,
+  alertRow,
+  type DeadLetterRow,
+  deadLetterRow,
+  epochSec,
+  type ResultRow,
+  readRecent,
+  resultRow,
+} from "./recent.js";
+export {
   KNOWN_SERVICES,
   type KnownService,
   type ModeResult,
@@ -82,3 +92,22 @@ export {
   type ServiceStatusRow,
   STALE_AFTER_SEC,
 } from "./services.js";
+export {
+  type BlockerSource,
+  MAX_SYMBOL_ROWS,
+  p33ReasonOf,
+  readSymbolRows,
+  type SymbolRow,
+  snapshotSymbols,
+} from "./symbol-rows.js";
+export {
+  adviceFor,
+  OPEN_ALERT_MAX_AGE_SEC,
+  RECENT_ALERTS,
+  RECENT_DEAD_LETTERS,
+  RECENT_RESULTS,
+  RESULTS_SCANNED,
+  type ReasonAdvice,
+  readWhyNotTrading,
+  type WhyNotTrading,
+} from "./why-not-trading.js";
