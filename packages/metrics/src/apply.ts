@@ -1,4 +1,10 @@
-import { DECISIONS, EXECUTED_STATUSES, P33_DENY_REASONS } from "@quantum/contracts";
+import {
+  APPLY_REASON_DOCS,
+  APPLY_REASONS,
+  DECISIONS,
+  EXECUTED_STATUSES,
+  P33_DENY_REASONS,
+} from "@quantum/contracts";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { defineCounter, defineGauge, defineHistogram, zeroCounter } from "./define.js";
 
@@ -35,6 +41,11 @@ export interface ApplyMetrics {
   dedupeHits: Counter;
   /** apply_kill_switch_active — 1 while the kill switch (or HALTED trading state) blocks execution. */
   killSwitchActive: Gauge;
+  /**
+   * apply_result_total{decision,reason} — results published, by decision (DECISIONS) and bounded reason
+   * (APPLY_REASONS): the "why are we not trading?" numbers for Grafana.
+   */
+  result: Counter<"decision" | "reason">;
 }
 
 export function createApplyMetrics(registry: Registry): ApplyMetrics {
@@ -102,9 +113,18 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       "apply_kill_switch_active",
       "1 while the global kill switch (or trading state HALTED) blocks execution, else 0.",
     ),
+    result: defineCounter(
+      registry,
+      "apply_result_total",
+      "Results published to apply.result, by decision and reason code.",
+      ["decision", "reason"],
+    ),
   };
   zeroCounter(m.executed, "status", EXECUTED_STATUSES);
   zeroCounter(m.planProcessed, "decision", DECISIONS);
   zeroCounter(m.p33PermitDeny, "reason", P33_DENY_REASONS);
+  // Each reason at 0 under the decision it is written with, so the series exist before the first result.
+  for (const reason of APPLY_REASONS)
+    m.result.inc({ decision: APPLY_REASON_DOCS[reason].decision, reason }, 0);
   return m;
 }
