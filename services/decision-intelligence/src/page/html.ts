@@ -72,9 +72,9 @@ dd{margin:0;font-size:14px}
 .fix{margin-top:6px;padding:6px 8px;background:#eef3fb;border-radius:6px;font-size:14px}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
-th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #e3e6ea;vertical-align:top}
+th,td{text-align:left;padding:5px 5px;border-bottom:1px solid #e3e6ea;vertical-align:top}
 th{background:#eceef1;font-weight:600;font-size:13px}
-td.num,th.num{text-align:right}
+td:first-child{white-space:nowrap}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eceef1;padding:1px 4px;border-radius:4px;overflow-wrap:anywhere}
 ol,ul{padding-left:20px;margin:0}
 li{margin:0 0 8px;overflow-wrap:anywhere}

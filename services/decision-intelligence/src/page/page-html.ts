@@ -42,31 +42,27 @@ function services(m: WhyNotTrading): string {
 }
 
 function windows(m: WhyNotTrading): string {
+  const isOther = (d: string) => !(DECISION_COLUMNS as readonly string[]).includes(d);
+  // Decisions other than the four (UNKNOWN from older producers) get a column only when there are any.
+  const anyOther = m.windows.some((w) => w.decisions.some((x) => isOther(x.decision)));
   const rows = m.windows.map((w) => {
     const pctOf = (d: string) => {
       const row = w.decisions.find((x) => x.decision === d);
       return row === undefined ? "0" : `${row.pct}%`;
     };
     const other = w.decisions
-      .filter((x) => !(DECISION_COLUMNS as readonly string[]).includes(x.decision))
+      .filter((x) => isOther(x.decision))
       .map((x) => `${esc(x.decision)} ${x.pct}%`)
       .join(", ");
-    return [
-      esc(w.window),
-      `<span class="num">${w.total}</span>`,
-      ...DECISION_COLUMNS.map((d) => esc(pctOf(d))),
-      other === "" ? "—" : other,
-    ];
+    const cells = [esc(w.window), String(w.total), ...DECISION_COLUMNS.map((d) => esc(pctOf(d)))];
+    return anyOther ? [...cells, other === "" ? "—" : other] : cells;
   });
+  const head = ["window", "results", "EXEC", "SKIP", "BLOCK", "ERR", ...(anyOther ? ["other"] : [])];
   const p35 = m.p35;
   const fresh = p35.present
     ? `<p class="muted">P3.5 processed ${esc(p35.processedTotal ?? 0)} results; newest ${esc(age(p35.lastAgeSec))} ago.</p>`
     : `<p class="muted">P3.5 has not written its status yet.</p>`;
-  return section(
-    "windows",
-    "Decision mix",
-    table(["window", "results", "EXEC", "SKIP", "BLOCK", "ERR", "other"], rows) + fresh,
-  );
+  return section("windows", "Decision mix", table(head, rows) + fresh);
 }
 
 function topReasons(m: WhyNotTrading): string {
