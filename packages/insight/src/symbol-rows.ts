@@ -47,7 +47,7 @@ export async function snapshotSymbols(redis: Redis, limit = MAX_SYMBOL_ROWS): Pr
   const found = new Set<string>();
   let cursor = "0";
   do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", keyPatterns.positionSnapshot, "COUNT", 1000);
+    const [next, batch] = await redis.scan(cursor, "MATCH", keyPatterns.positionSnapshot, "COUNT", 5000);
     cursor = next;
     for (const k of batch) {
       const s = symbolFromKey(k, keyPatterns.positionSnapshot);

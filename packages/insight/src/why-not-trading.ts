@@ -9,7 +9,7 @@ import { type ModeSource, readServiceStatuses, resolveApplyMode, type ServiceSta
 import { readSymbolRows, type SymbolRow, snapshotSymbols } from "./symbol-rows.js";
 
 /** How many results are read to find each symbol's last one; the newest RECENT_RESULTS of them are listed. */
-export const RESULTS_SCANNED = 500;
+export const RESULTS_SCANNED = 200;
 export const RECENT_RESULTS = 20;
 export const RECENT_ALERTS = 10;
 export const RECENT_DEAD_LETTERS = 10;
@@ -87,26 +87,34 @@ export async function readWhyNotTrading(
   opts: { nowMs?: number; cooldownSec?: number | null } = {},
 ): Promise<WhyNotTrading> {
   const nowMs = opts.nowMs ?? Date.now();
-  const mode = await resolveApplyMode(redis, {});
-  const kill = await readKillSwitch(redis, mode.mode);
-  if (kill.error !== undefined) throw new Error(`cannot read the kill switch: ${kill.error}`);
-  const state = await readTradingState(redis);
+  // Independent reads go out together (one connection, no waiting in between); the page's latency is then
+  // about the slowest of them, not their sum.
+  const [kill, state, { services }, windows, a, b, recent, snapshotted] = await Promise.all([
+    resolveApplyMode(redis, {}).then(async (mode) => ({
+      mode,
+      status: await readKillSwitch(redis, mode.mode),
+    })),
+    readTradingState(redis),
+    readServiceStatuses(redis, { nowMs, includeOthers: false }),
+    Promise.all(
+      (Object.keys(P35_WINDOWS) as P35Window[]).map(async (w) => {
+        const data = await readWindow(redis, w);
+        return { window: w, total: data.total, decisions: decisionRows(data) };
+      }),
+    ),
+    queryA(redis, { nowMs }),
+    queryB(redis, { nowMs }),
+    readRecent(redis, {
+      nowMs,
+      results: RESULTS_SCANNED,
+      alerts: RECENT_ALERTS,
+      deadLetters: RECENT_DEAD_LETTERS,
+    }),
+    snapshotSymbols(redis),
+  ]);
+  if (kill.status.error !== undefined) throw new Error(`cannot read the kill switch: ${kill.status.error}`);
   if (state.error !== undefined) throw new Error(`cannot read the trading state: ${state.error}`);
-  const { services } = await readServiceStatuses(redis, { nowMs });
-  const windows = [];
-  for (const w of Object.keys(P35_WINDOWS) as P35Window[]) {
-    const data = await readWindow(redis, w);
-    windows.push({ window: w, total: data.total, decisions: decisionRows(data) });
-  }
-  const a = await queryA(redis, { nowMs });
-  const b = await queryB(redis, { nowMs });
-  const recent = await readRecent(redis, {
-    nowMs,
-    results: RESULTS_SCANNED,
-    alerts: RECENT_ALERTS,
-    deadLetters: RECENT_DEAD_LETTERS,
-  });
-  const names = new Set(await snapshotSymbols(redis));
+  const names = new Set(snapshotted);
   for (const g of b.symbols) names.add(g.symbol);
   for (const r of recent.results) if (r.symbol !== null) names.add(r.symbol);
   const rows = await readSymbolRows(redis, {
@@ -119,8 +127,8 @@ export async function readWhyNotTrading(
   const symbols = rows
     .map((r) => ({ ...r, advice: r.blocker === null ? null : adviceFor(r.blocker.reason, r.symbol) }))
     .sort((x, y) => Number(y.blocker !== null) - Number(x.blocker !== null));
-  const killAt = kill.at === undefined ? null : Number(kill.at);
-  const killAdvice = kill.halted ? adviceFor("kill_switch_active") : null;
+  const killAt = kill.status.at === undefined ? null : Number(kill.status.at);
+  const killAdvice = kill.status.halted ? adviceFor("kill_switch_active") : null;
   const stateAdvice =
     state.state === "HALTED"
       ? adviceFor("trading_state_halted")
@@ -128,7 +136,7 @@ export async function readWhyNotTrading(
         ? adviceFor("reduce_only_state")
         : null;
   const blockedSymbols = symbols.filter((s) => s.blocker !== null).length;
-  const headline = kill.halted
+  const headline = kill.status.halted
     ? { trading: false, text: "Kill switch ON — trading halted" }
     : state.halted
       ? { trading: false, text: `Trading state ${state.state} — nothing executes` }
@@ -143,14 +151,14 @@ export async function readWhyNotTrading(
     atIso: isoOf(nowMs / 1000),
     headline,
     killSwitch: {
-      halted: kill.halted,
-      value: kill.value,
-      reason: kill.reason ?? null,
-      by: kill.by ?? null,
+      halted: kill.status.halted,
+      value: kill.status.value,
+      reason: kill.status.reason ?? null,
+      by: kill.status.by ?? null,
       at: killAt !== null && Number.isFinite(killAt) ? killAt : null,
       atIso: isoOf(killAt),
-      mode: mode.mode,
-      modeSource: mode.source,
+      mode: kill.mode.mode,
+      modeSource: kill.mode.source,
       advice: killAdvice,
     },
     tradingState: { state: state.state, halted: state.halted, value: state.value, advice: stateAdvice },
