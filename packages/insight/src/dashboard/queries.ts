@@ -140,7 +140,7 @@ export interface QueryCResult {
   readonly success: { readonly score: number; readonly pct: number };
   readonly gates: ReadonlyArray<GateRow & { readonly overThreshold: boolean }>;
   readonly thresholdPct: number;
-  /** Gates above the threshold (the seed's "single gate > 40 %" warning). */
+  /** Gates above the threshold (the "single gate > 40 %" warning). */
   readonly warnings: readonly GateRow[];
 }
 
