@@ -18,14 +18,15 @@ export function withCode(text: string): string {
   return esc(text).replace(/`([^`]+)`/g, "<code>$1</code>");
 }
 
-/** "12 s", "4 min", "3 h", "2 d"; "—" when unknown. */
+/** "12 s", "4 min", "3 h", "2 d" (a no-break space keeps number and unit together); "—" when unknown. */
 export function age(sec: number | null | undefined): string {
   if (sec === null || sec === undefined || !Number.isFinite(sec)) return "—";
-  if (sec < 1) return "<1 s";
-  if (sec < 120) return `${Math.round(sec)} s`;
-  if (sec < 7200) return `${Math.round(sec / 60)} min`;
-  if (sec < 172_800) return `${Math.round(sec / 3600)} h`;
-  return `${Math.round(sec / 86_400)} d`;
+  const nb = "\u00a0";
+  if (sec < 1) return `<1${nb}s`;
+  if (sec < 120) return `${Math.round(sec)}${nb}s`;
+  if (sec < 7200) return `${Math.round(sec / 60)}${nb}min`;
+  if (sec < 172_800) return `${Math.round(sec / 3600)}${nb}h`;
+  return `${Math.round(sec / 86_400)}${nb}d`;
 }
 
 /** A table whose cells are already HTML. */
@@ -74,7 +75,6 @@ dd{margin:0;font-size:14px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
 th,td{text-align:left;padding:5px 5px;border-bottom:1px solid #e3e6ea;vertical-align:top}
 th{background:#eceef1;font-weight:600;font-size:13px}
-td:first-child{white-space:nowrap}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eceef1;padding:1px 4px;border-radius:4px;overflow-wrap:anywhere}
 ol,ul{padding-left:20px;margin:0}
 li{margin:0 0 8px;overflow-wrap:anywhere}
