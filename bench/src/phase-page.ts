@@ -12,7 +12,7 @@ export interface PagePhaseResult {
   readonly page: Distribution;
   /** GET / latency, ms, while P3.5 drained the results. */
   readonly pageDuringDrain: Distribution;
-  /** The drain of the same results as the P3.5 phase, with the page requested back to back meanwhile. */
+  /** The drain of the same results as the P3.5 phase, with the page requested 10 times a second meanwhile. */
   readonly drain: P35PhaseResult;
 }
 
@@ -20,6 +20,8 @@ const SYMBOLS = 50;
 const BUCKETS = 24 * 60;
 const RESULTS = 100_000;
 const PAGE_REQUESTS = 300;
+/** While P3.5 drains, the page is requested 10 times a second (a hundred phones reloading every 10 s). */
+const DRAIN_PAGE_INTERVAL_MS = 100;
 const REASONS = ["action_hold", "p33_permit_denied", "kill_score_critical"] as const;
 
 /** 50 symbol names: the paper symbols, then made-up ones. */
@@ -63,7 +65,8 @@ async function getPage(port: number): Promise<{ status: number; ms: number; body
 
 /**
  * The status page with 50 symbols and a full day of buckets: GET / latency while P3.5 drains 100,000 results
- * (and that drain's rate, to set beside the P3.5 phase), then GET / latency with the drain done.
+ * with the page requested 10 times a second (and that drain's rate, to set beside the P3.5 phase), then GET /
+ * latency back to back with the drain done.
  */
 export async function runPagePhase(
   root: string,
@@ -79,12 +82,14 @@ export async function runPagePhase(
   const during: number[] = [];
   const drained = await timeDrain(root, redis, RESULTS, async (port, done) => {
     while (!done()) {
+      const next = Date.now() + DRAIN_PAGE_INTERVAL_MS;
       try {
         const res = await getPage(port);
         if (res.status === 200) during.push(res.ms);
       } catch {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // not listening yet
       }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
     }
   });
   const { port, stop, ...drain } = drained;
