@@ -7,6 +7,7 @@ import { startBenchRedis } from "./harness.js";
 import { runApplyPhase } from "./phase-apply.js";
 import { runP33Phase } from "./phase-p33.js";
 import { runP35Phase } from "./phase-p35.js";
+import { runPagePhase } from "./phase-page.js";
 import { runStackPhase } from "./phase-stack.js";
 import { figures, table } from "./report.js";
 
@@ -29,15 +30,17 @@ async function main(): Promise<number> {
   );
   const redis = await startBenchRedis();
   try {
-    log("[1/4] full stack (as scripts/stack.sh): idle RSS, end-to-end latency, kill switch under load");
+    log("[1/5] full stack (as scripts/stack.sh): idle RSS, end-to-end latency, kill switch under load");
     const stack = await runStackPhase(root, redis, log);
-    log("[2/4] P3.3 permit latency at 1,000 plans/s");
+    log("[2/5] P3.3 permit latency at 1,000 plans/s");
     const p33 = await runP33Phase(root, redis, log);
-    log("[3/4] Apply Layer wait overhead");
+    log("[3/5] Apply Layer wait overhead");
     const apply = await runApplyPhase(root, redis, log);
-    log("[4/4] P3.5 drain of 100,000 results");
+    log("[4/5] P3.5 drain of 100,000 results");
     const p35 = await runP35Phase(root, redis, log);
-    const figs = figures({ stack, p33, apply, p35 });
+    log("[5/5] P3.5 status page: 50 symbols, a day of buckets, served while P3.5 drains");
+    const page = await runPagePhase(root, redis, log);
+    const figs = figures({ stack, p33, apply, p35, page });
     log("");
     log(table(figs));
     const misses = figs.filter((f) => f.pass === false);
@@ -55,7 +58,7 @@ async function main(): Promise<number> {
         loadavgAtStart: loadavg(),
       },
       figures: figs,
-      details: { stack, p33, apply, p35 },
+      details: { stack, p33, apply, p35, page },
     };
     const dir = join(root, "bench", "results");
     mkdirSync(dir, { recursive: true });

@@ -1,6 +1,7 @@
 import type { ApplyPhaseResult } from "./phase-apply.js";
 import type { P33PhaseResult } from "./phase-p33.js";
 import type { P35PhaseResult } from "./phase-p35.js";
+import type { PagePhaseResult } from "./phase-page.js";
 import type { StackPhaseResult } from "./phase-stack.js";
 import { round } from "./stats.js";
 
@@ -40,6 +41,7 @@ export interface PhaseResults {
   readonly p33: P33PhaseResult;
   readonly apply: ApplyPhaseResult;
   readonly p35: P35PhaseResult;
+  readonly page: PagePhaseResult;
 }
 
 const SERVICES = ["apply-layer", "position-state-brain", "decision-intelligence"] as const;
@@ -108,6 +110,26 @@ export function figures(p: PhaseResults): Figure[] {
         op: ">=",
         value: 50_000,
       },
+    ),
+    fig(
+      "p35_drain_while_page_results_per_sec",
+      "P3.5 drain, 100,000 results, status page served 10x/s",
+      p.page.drain.perSecFromServiceStart,
+      "results/s",
+      { op: ">=", value: 50_000 },
+    ),
+    fig(
+      "p35_page_p99_ms",
+      "P3.5 status page GET / p99 (50 symbols, a day of buckets)",
+      ms(p.page.page.p99),
+      "ms",
+      { op: "<=", value: 50 },
+    ),
+    fig(
+      "p35_page_during_drain_p99_ms",
+      "P3.5 status page GET / p99 while draining",
+      ms(p.page.pageDuringDrain.p99),
+      "ms",
     ),
     ...SERVICES.map((s) =>
       fig(`idle_rss_mb_${s}`, `Idle RSS ${s}`, p.stack.idleRssMb[s] ?? Number.NaN, "MB", {

@@ -1,50 +1,5 @@
-export {
-  lastMinutes,
-  minuteLabel,
-  parseSymbolReason,
-  sumSymbolReasons,
-} from "./commands/dashboard/buckets.js";
-export {
-  DASHBOARD_QUERIES,
-  type DashboardAllResult,
-  type DashboardOptions,
-  type DashboardQuery,
-  type DashboardResult,
-  dashboard,
-  dashboardCondition,
-} from "./commands/dashboard/index.js";
-export {
-  DEFAULT_GATE_THRESHOLD_PCT,
-  type GateRow,
-  parseSymbolList,
-  parseThreshold,
-  type QueryAResult,
-  type QueryBResult,
-  type QueryCResult,
-  type QueryDResult,
-  queryA,
-  queryB,
-  queryC,
-  queryD,
-  type SymbolGates,
-} from "./commands/dashboard/queries.js";
-export {
-  type GroupHealth,
-  type QueryEResult,
-  queryE,
-  readGroupHealth,
-  WATCHED_GROUPS,
-} from "./commands/dashboard/query-e.js";
-export { readWindow, SUCCESS_REASON, type WindowData } from "./commands/dashboard/window.js";
+export { parseSymbolList, parseThreshold } from "./commands/dashboard/args.js";
 export { confirmDurability, type DurabilityReport } from "./commands/durability.js";
-export {
-  type HealthOptions,
-  type HealthResult,
-  health,
-  probeHealth,
-  type ServiceHealth,
-} from "./commands/health.js";
-export type { KeyView } from "./commands/key-view.js";
 export {
   type KillSetOptions,
   type KillSetResult,
@@ -68,14 +23,6 @@ export {
   permitGrant,
   permitShow,
 } from "./commands/permit.js";
-export {
-  KNOWN_SERVICES,
-  type ModeResult,
-  readServiceStatuses,
-  resolveApplyMode,
-  type ServiceStatusRow,
-  STALE_AFTER_SEC,
-} from "./commands/services.js";
 export { type StateSetResult, type StateShowResult, stateSet, stateShow } from "./commands/state.js";
 export { type StatusResult, statusSnapshot } from "./commands/status.js";
 export { CommandFailedError } from "./errors/command-failed-error.js";

@@ -1,17 +1,18 @@
 import { APPLY_MODES, type ApplyMode, TRADING_STATES } from "@quantum/contracts";
-import { Argument, Command, CommanderError, Option } from "commander";
 import {
   DASHBOARD_QUERIES,
   type DashboardQuery,
   dashboard,
   dashboardCondition,
-} from "./commands/dashboard/index.js";
-import { parseSymbolList, parseThreshold } from "./commands/dashboard/queries.js";
-import { health } from "./commands/health.js";
+  health,
+  KNOWN_SERVICES,
+  readServiceStatuses,
+} from "@quantum/insight";
+import { Argument, Command, CommanderError, Option } from "commander";
+import { parseSymbolList, parseThreshold } from "./commands/dashboard/args.js";
 import { killStatus, setKillSwitch } from "./commands/kill.js";
 import { ledgerSet, ledgerShow, positionShow } from "./commands/ledger.js";
 import { permitGrant, permitShow } from "./commands/permit.js";
-import { KNOWN_SERVICES, readServiceStatuses } from "./commands/services.js";
 import { stateSet, stateShow } from "./commands/state.js";
 import { statusSnapshot } from "./commands/status.js";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";

@@ -1,11 +1,11 @@
 import { keys, streams } from "@quantum/contracts";
+import { readServiceStatuses } from "@quantum/insight";
 import { KILL_SWITCH_CASES, readKillSwitch } from "@quantum/permits";
 import { eventually, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { confirmDurability } from "../src/commands/durability.js";
 import { killStatus, setKillSwitch } from "../src/commands/kill.js";
-import { readServiceStatuses } from "../src/commands/services.js";
 import { stateSet, stateShow } from "../src/commands/state.js";
 import { statusSnapshot } from "../src/commands/status.js";
 import { UsageError } from "../src/errors/usage-error.js";

@@ -1,18 +1,20 @@
 import { groups, keys, streams } from "@quantum/contracts";
-import { freePort, startTestRedis, type TestRedis } from "@quantum/testkit";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { lastMinutes, minuteLabel, parseSymbolReason } from "../src/commands/dashboard/buckets.js";
-import { dashboard, dashboardCondition } from "../src/commands/dashboard/index.js";
 import {
-  parseSymbolList,
-  parseThreshold,
+  dashboard,
+  dashboardCondition,
+  lastMinutes,
+  minuteLabel,
+  parseSymbolReason,
   queryA,
   queryB,
   queryC,
   queryD,
-} from "../src/commands/dashboard/queries.js";
-import { queryE } from "../src/commands/dashboard/query-e.js";
+  queryE,
+} from "@quantum/insight";
+import { freePort, startTestRedis, type TestRedis } from "@quantum/testkit";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parseSymbolList, parseThreshold } from "../src/commands/dashboard/args.js";
 import { UsageError } from "../src/errors/usage-error.js";
 import { renderDashboard } from "../src/render/dashboard.js";
 import { createStyle } from "../src/render/style.js";

@@ -119,8 +119,15 @@ export {
   P35_MIX_ALERT_DOCS,
   REASON_TABLES,
   type ReasonDoc,
-  renderReasonDocs,
+  reasonDoc,
 } from "./reason-docs.js";
+export {
+  ACTION_MAPPING_BEGIN,
+  ACTION_MAPPING_END,
+  renderActionMappingTables,
+  renderReasonDocs,
+  spliceActionMapping,
+} from "./reason-markdown.js";
 export {
   ACTIONS,
   type Action,

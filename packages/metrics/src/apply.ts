@@ -1,4 +1,10 @@
-import { DECISIONS, EXECUTED_STATUSES, P33_DENY_REASONS } from "@quantum/contracts";
+import {
+  APPLY_REASON_DOCS,
+  APPLY_REASONS,
+  DECISIONS,
+  EXECUTED_STATUSES,
+  P33_DENY_REASONS,
+} from "@quantum/contracts";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { defineCounter, defineGauge, defineHistogram, zeroCounter } from "./define.js";
 
@@ -41,6 +47,11 @@ export interface ApplyMetrics {
   planQueueCapacity: Gauge;
   /** apply_plan_queue_full_total{source} — times intake found the plan queue full (source = stream|hash). */
   planQueueFull: Counter<"source">;
+  /**
+   * apply_result_total{decision,reason} — results published, by decision (DECISIONS) and bounded reason
+   * (APPLY_REASONS): the "why are we not trading?" numbers for Grafana.
+   */
+  result: Counter<"decision" | "reason">;
 }
 
 /** Where intake takes proposals from (label of apply_plan_queue_full_total). */
@@ -127,10 +138,19 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       "Times intake found the plan queue full and left proposals waiting (stream: unread; hash: read when a slot frees).",
       ["source"],
     ),
+    result: defineCounter(
+      registry,
+      "apply_result_total",
+      "Results published to apply.result, by decision and reason code.",
+      ["decision", "reason"],
+    ),
   };
   zeroCounter(m.planQueueFull, "source", INTAKE_SOURCES);
   zeroCounter(m.executed, "status", EXECUTED_STATUSES);
   zeroCounter(m.planProcessed, "decision", DECISIONS);
   zeroCounter(m.p33PermitDeny, "reason", P33_DENY_REASONS);
+  // Each reason at 0 under the decision it is written with, so the series exist before the first result.
+  for (const reason of APPLY_REASONS)
+    m.result.inc({ decision: APPLY_REASON_DOCS[reason].decision, reason }, 0);
   return m;
 }

@@ -20,6 +20,8 @@ export {
   type MetricsServer,
   type MetricsServerLogger,
   type MetricsServerOptions,
+  type RouteHandler,
+  type RouteResponse,
   startMetricsServer,
 } from "./server.js";
 export { createStreamMetrics, STREAM_OUTCOMES, type StreamMetrics, type StreamOutcome } from "./stream.js";

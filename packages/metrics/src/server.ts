@@ -22,7 +22,23 @@ export interface MetricsServerOptions {
   logger?: MetricsServerLogger;
   /** Upper bound for one health/ready evaluation; default 2000 ms. */
   checkTimeoutMs?: number;
+  /**
+   * More read-only GET/HEAD pages on the same listener, by exact path (a service's status page). A handler
+   * that throws answers 500; it is not bounded by checkTimeoutMs.
+   */
+  routes?: Readonly<Record<string, RouteHandler>>;
 }
+
+/** What a route answers. */
+export interface RouteResponse {
+  status: number;
+  contentType: string;
+  body: string;
+  /** Extra response headers (Content-Security-Policy, ...). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export type RouteHandler = () => Promise<RouteResponse>;
 
 export interface MetricsServer {
   readonly port: number;
@@ -41,33 +57,49 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store" });
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  res.writeHead(status, { ...headers, "Content-Type": contentType, "Cache-Control": "no-store" });
   res.end(body);
 }
+
+const BUILT_IN_PATHS = ["/metrics", "/health", "/ready"];
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 /**
- * Serve GET /metrics (Prometheus text), /health (200 + JSON only when healthy, else 503 + JSON) and /ready
- * (200/503) on host:port. Other paths answer 404, other methods 405.
+ * Serve GET /metrics (Prometheus text), /health (200 + JSON only when healthy, else 503 + JSON), /ready
+ * (200/503) and the given routes on host:port. Other paths answer 404, other methods 405. HEAD answers
+ * the headers of GET without the body.
  */
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const host = opts.host ?? "127.0.0.1";
   const checkTimeoutMs = opts.checkTimeoutMs ?? 2000;
   const { registry, logger } = opts;
+  const routes = opts.routes ?? {};
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path !== "/metrics" && path !== "/health" && path !== "/ready") {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route === undefined && !BUILT_IN_PATHS.includes(path)) {
       send(res, 404, JSON_TYPE, JSON.stringify({ error: "not found" }));
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("Allow", "GET, HEAD");
       send(res, 405, JSON_TYPE, JSON.stringify({ error: "method not allowed" }));
+      return;
+    }
+    if (route !== undefined) {
+      const r = await route();
+      send(res, r.status, r.contentType, r.body, r.headers);
       return;
     }
     if (path === "/metrics") {

@@ -1,4 +1,10 @@
-import { DECISIONS, EXECUTED_STATUSES, P33_DENY_REASONS } from "@quantum/contracts";
+import {
+  APPLY_REASON_DOCS,
+  APPLY_REASONS,
+  DECISIONS,
+  EXECUTED_STATUSES,
+  P33_DENY_REASONS,
+} from "@quantum/contracts";
 import { metricValue, scrapeMetrics } from "@quantum/testkit";
 import type { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
@@ -76,9 +82,14 @@ describe("createApplyMetrics", () => {
       ["apply_plan_queue_depth", "gauge"],
       ["apply_plan_queue_capacity", "gauge"],
       ["apply_plan_queue_full_total", "counter"],
+      ["apply_result_total", "counter"],
     ]);
     for (const source of INTAKE_SOURCES) {
       expect(text).toContain(`apply_plan_queue_full_total{source="${source}"} 0`);
+    }
+    for (const reason of APPLY_REASONS) {
+      const decision = APPLY_REASON_DOCS[reason].decision;
+      expect(metricValue(text, "apply_result_total", { decision, reason }), reason).toBe(0);
     }
     for (const status of EXECUTED_STATUSES) {
       expect(text).toContain(`apply_executed_total{status="${status}"}`);

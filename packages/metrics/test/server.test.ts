@@ -1,7 +1,13 @@
 import { httpGet } from "@quantum/testkit";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { type HealthReport, healthReport, type MetricsServer, startMetricsServer } from "../src/index.js";
+import {
+  type HealthReport,
+  healthReport,
+  type MetricsServer,
+  type RouteHandler,
+  startMetricsServer,
+} from "../src/index.js";
 
 let server: MetricsServer | null = null;
 afterEach(async () => {
@@ -13,7 +19,10 @@ function state() {
   return { health: healthReport({ redis: { ok: true } }) as HealthReport, ready: true, healthThrows: false };
 }
 
-async function start(s: ReturnType<typeof state>, extra: { checkTimeoutMs?: number } = {}) {
+async function start(
+  s: ReturnType<typeof state>,
+  extra: { checkTimeoutMs?: number; routes?: Readonly<Record<string, RouteHandler>> } = {},
+) {
   const registry = new Registry();
   server = await startMetricsServer({
     port: 0,
@@ -79,6 +88,48 @@ describe("startMetricsServer", () => {
     expect((await httpGet(srv.port, "/metrics/extra")).status).toBe(404);
     const post = await fetch(`http://127.0.0.1:${srv.port}/metrics`, { method: "POST" });
     expect(post.status).toBe(405);
+  });
+
+  it("serves extra routes by exact path with their status and headers; HEAD gets no body, POST 405", async () => {
+    let calls = 0;
+    const srv = await start(state(), {
+      routes: {
+        "/": async () => {
+          calls++;
+          return {
+            status: 503,
+            contentType: "text/html; charset=utf-8",
+            body: "<p>down</p>",
+            headers: { "Content-Security-Policy": "default-src 'none'" },
+          };
+        },
+      },
+    });
+    const res = await fetch(`http://127.0.0.1:${srv.port}/?refresh=1`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-security-policy")).toBe("default-src 'none'");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.text()).toBe("<p>down</p>");
+    const head = await fetch(`http://127.0.0.1:${srv.port}/`, { method: "HEAD" });
+    expect(head.status).toBe(503);
+    expect(await head.text()).toBe("");
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const r = await fetch(`http://127.0.0.1:${srv.port}/`, { method });
+      expect(r.status, method).toBe(405);
+      expect(r.headers.get("allow")).toBe("GET, HEAD");
+    }
+    expect(calls).toBe(2);
+    expect((await httpGet(srv.port, "/index.html")).status).toBe(404);
+    expect((await httpGet(srv.port, "/toString")).status).toBe(404);
+    expect((await httpGet(srv.port, "/health")).status).toBe(200);
+  });
+
+  it("answers 500 when a route throws", async () => {
+    const srv = await start(state(), {
+      routes: { "/status.json": () => Promise.reject(new Error("boom")) },
+    });
+    expect((await httpGet(srv.port, "/status.json")).status).toBe(500);
   });
 
   it("closes, and refuses a port already in use", async () => {

@@ -111,6 +111,7 @@ export class ResultPublisher {
         });
         if (out.outcome === "published") {
           this.o.metrics.planProcessed.inc({ decision: spec.decision });
+          this.o.metrics.result.inc({ decision: spec.decision, reason: spec.reason });
           log.info(
             {
               planId: spec.planId,

@@ -113,6 +113,7 @@ describe("proposal → plan → both permits → one order → one result", () =
     expect(metricValue(m, "p33_permit_allow_total")).toBe(1);
     expect(metricValue(m, "quantum_apply_plan_total", { symbol: "BTCUSDT", decision: "EXECUTE" })).toBe(1);
     expect(metricValue(m, "apply_plan_processed_total", { decision: "EXECUTE" })).toBe(1);
+    expect(metricValue(m, "apply_result_total", { decision: "EXECUTE", reason: "none" })).toBe(1);
     expect(metricValue(m, "permit_wait_ms")).toBeGreaterThan(0);
     expect(metricValue(m, "apply_permit_wait_seconds_count")).toBe(1);
     expect(metricValue(m, "apply_order_latency_seconds_count")).toBe(1);

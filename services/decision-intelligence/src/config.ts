@@ -27,7 +27,9 @@ const share = () => envNumber({ min: 0, max: 1 });
  */
 export const configSchema = z
   .object({
-    P35_METRICS_PORT: envPort().default(8046).describe("Port of /metrics, /health and /ready"),
+    P35_METRICS_PORT: envPort()
+      .default(8046)
+      .describe("Port of /metrics, /health, /ready and the status page (/ and /status.json)"),
     ENABLE_SYMBOL_BREAKDOWN: envBool()
       .default(true)
       .describe("Keep per-symbol reason counters (symbol_reason:<SYMBOL>:<reason>) in the minute buckets"),
@@ -65,6 +67,9 @@ export const configSchema = z
       .describe(
         "Consumer name in the group; default <hostname>-decision-intelligence (stable across restarts)",
       ),
+    P33_COOLDOWN_SEC: envNumber({ min: 0, max: 86_400 })
+      .default(15)
+      .describe("P3.3's cooldown after a fill (as in P3.3's env file): the status page shows the time left"),
     P35_CLAIM_IDLE_MS: envInt({ min: 1000 })
       .default(60_000)
       .describe("Pending entries idle longer than this (from dead consumers) are claimed by this instance"),

@@ -24,6 +24,7 @@ import type { Redis } from "ioredis";
 import { applyBatch } from "./batch.js";
 import { type P35Config, SERVICE_NAME } from "./config.js";
 import { type NormalizedResult, normalizeResult } from "./normalize.js";
+import { statusPageRoutes } from "./page/status-page.js";
 import { registerP35Scripts } from "./scripts.js";
 import { WindowLoop } from "./window-loop.js";
 
@@ -192,6 +193,7 @@ export async function startDecisionIntelligence(config: P35Config, opts: StartOp
       health,
       ready: () => consumer.ready && windows.completedTicks > 0,
       logger: log,
+      routes: statusPageRoutes({ redis: main, cooldownSec: config.P33_COOLDOWN_SEC }),
     });
   } catch (err) {
     await Promise.all([closeRedis(main), closeRedis(blocking)]);

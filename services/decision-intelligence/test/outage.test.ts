@@ -30,9 +30,18 @@ describe("Redis outage (real process)", () => {
     await redis.stopServer();
     await eventually(async () => (await httpGet(svc.port, "/health")).status === 503, { timeoutMs: 10_000 });
     expect(svc.proc.proc.exitCode).toBeNull();
+    // The status page says so instead of failing: 503 with HTML, and the JSON names the cause.
+    const page = await fetch(`http://127.0.0.1:${svc.port}/`);
+    expect(page.status).toBe(503);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toContain("Redis unreachable");
+    const json = await httpGet(svc.port, "/status.json");
+    expect(json.status).toBe(503);
+    expect(JSON.parse(json.body)).toMatchObject({ error: "redis unreachable" });
 
     await redis.startServer();
     await eventually(async () => (await httpGet(svc.port, "/health")).status === 200, { timeoutMs: 15_000 });
+    expect((await httpGet(svc.port, "/")).status).toBe(200);
     await feed(redis.client(0), results(50, "ETHUSDT"));
     const r2 = redis.client(0);
     await eventually(async () => (await status(r2)).processed_total === "150" && (await pending(r2)) === 0, {

@@ -186,6 +186,13 @@ describe("ops/grafana/quantum-p3.json against live /metrics of the three service
     expect(scrapes["quantum-p35-decision-intelligence"]?.names).not.toContain("apply_executed_total");
   });
 
+  it("has a why-not-trading panel on apply_result_total by decision and reason, which the Apply Layer exports", () => {
+    const panel = queryPanels(loadDashboard()).find((p) => /why not trading/i.test(p.title));
+    expect(panel?.targets?.[0]?.expr).toMatch(/sum by \(decision, reason\) \(increase\(apply_result_total\{/);
+    const labels = scrapes["quantum-apply-layer"]?.labels.get("apply_result_total");
+    expect([...(labels ?? [])].sort()).toEqual(["decision", "reason"]);
+  });
+
   it("every panel's PromQL names only metrics and labels the selected services export", () => {
     expect(dashboardProblems(loadDashboard(), scrapes)).toEqual([]);
   });

@@ -1,11 +1,10 @@
 import { type ApplyMode, keys } from "@quantum/contracts";
+import { isoOf, type ModeSource, resolveApplyMode } from "@quantum/insight";
 import { killSwitchHalts, ordersInFlight, readKillSwitch } from "@quantum/permits";
 import type { Redis } from "ioredis";
 import { CommandFailedError } from "../errors/command-failed-error.js";
 import { UsageError } from "../errors/usage-error.js";
 import { confirmDurability, type DurabilityReport } from "./durability.js";
-import { isoOf } from "./key-view.js";
-import { type ModeSource, resolveApplyMode } from "./services.js";
 
 export const MAX_KILL_REASON_CHARS = 1024;
 

@@ -11,10 +11,10 @@ import {
   type PositionSnapshot,
   type PositionView,
 } from "@quantum/contracts";
+import { hashView, type KeyView, readHashKeys } from "@quantum/insight";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { UsageError } from "../errors/usage-error.js";
-import { hashView, type KeyView, readHashKeys } from "./key-view.js";
 import { validateSymbol } from "./permit.js";
 
 type HashView<T> = KeyView<T, Record<string, string>>;

@@ -15,10 +15,16 @@ import {
   SYMBOL_RE,
   streams,
 } from "@quantum/contracts";
+import {
+  hashView,
+  type KeyView,
+  readHashKeys,
+  readServiceStatuses,
+  readStringKeys,
+  stringView,
+} from "@quantum/insight";
 import type { Redis } from "ioredis";
 import { UsageError } from "../errors/usage-error.js";
-import { hashView, type KeyView, readHashKeys, readStringKeys, stringView } from "./key-view.js";
-import { readServiceStatuses } from "./services.js";
 
 export const GOVERNOR_PERMIT_TTL_SEC = 60;
 /** How far back `permit grant` looks in apply.plan for the plan's symbol when --symbol is not given. */

@@ -1,9 +1,17 @@
-import { type ApplyMode, fieldsToRecord, P35_WINDOWS, type P35Window, streams } from "@quantum/contracts";
+import { type ApplyMode, P35_WINDOWS, type P35Window, streams } from "@quantum/contracts";
+import {
+  type AlertRow,
+  alertRow,
+  decisionRows,
+  isoOf,
+  type ResultRow,
+  readServiceStatuses,
+  readWindow,
+  resultRow,
+  type ServiceStatusRow,
+} from "@quantum/insight";
 import type { Redis } from "ioredis";
-import { decisionRows, readWindow } from "./dashboard/window.js";
-import { isoOf } from "./key-view.js";
 import { type KillStatusResult, killStatus } from "./kill.js";
-import { readServiceStatuses, type ServiceStatusRow } from "./services.js";
 import { type StateShowResult, stateShow } from "./state.js";
 
 export const STATUS_LAST_RESULTS = 5;
@@ -17,25 +25,10 @@ export interface WindowSummary {
   readonly topGate: { readonly reason: string; readonly score: number } | null;
 }
 
-export interface LastResult {
-  readonly id: string;
-  readonly planId: string | null;
-  readonly symbol: string | null;
-  readonly decision: string | null;
-  readonly reason: string | null;
-  readonly executed: string | null;
-  readonly timestamp: number | null;
-  readonly ageSec: number | null;
-}
-
-export interface LastAlert {
-  readonly id: string;
-  readonly severity: string | null;
-  readonly reason: string | null;
-  readonly share: string | null;
-  readonly window: string | null;
-  readonly timestamp: number | null;
-}
+/** A result as `status` shows it. */
+export type LastResult = ResultRow;
+/** An alert as `status` shows it. */
+export type LastAlert = AlertRow;
 
 export interface StatusResult {
   readonly at: number;
@@ -46,14 +39,6 @@ export interface StatusResult {
   readonly windows: readonly WindowSummary[];
   readonly lastResults: readonly LastResult[];
   readonly lastAlerts: readonly LastAlert[];
-}
-
-/** A result's time: epoch seconds, or milliseconds from older producers. */
-function epochSec(v: string | undefined): number | null {
-  if (v === undefined || v.trim() === "") return null;
-  const n = Number(v);
-  if (!Number.isFinite(n)) return null;
-  return n > 1e11 ? n / 1000 : n;
 }
 
 /** One screen of the system: kill switch, trading state, services, P3.5 windows, last results and alerts. */
@@ -75,33 +60,9 @@ export async function statusSnapshot(
     windows.push({ window: w, total: data.total, decisions: decisionRows(data), topGate: gate });
   }
   const results = await redis.xrevrange(streams.applyResult, "+", "-", "COUNT", STATUS_LAST_RESULTS);
-  const lastResults = results.map(([id, flat]): LastResult => {
-    const r = fieldsToRecord(flat);
-    const ts = epochSec(r.timestamp);
-    const reason = r.reason ?? (r.error !== undefined && r.error !== "" ? r.error : null);
-    return {
-      id,
-      planId: r.plan_id ?? null,
-      symbol: r.symbol ?? null,
-      decision: r.decision ?? null,
-      reason,
-      executed: r.executed ?? null,
-      timestamp: ts,
-      ageSec: ts === null ? null : Math.max(0, nowMs / 1000 - ts),
-    };
-  });
+  const lastResults = results.map((e) => resultRow(e, nowMs));
   const alerts = await redis.xrevrange(streams.p35Alerts, "+", "-", "COUNT", STATUS_LAST_ALERTS);
-  const lastAlerts = alerts.map(([id, flat]): LastAlert => {
-    const a = fieldsToRecord(flat);
-    return {
-      id,
-      severity: a.severity ?? null,
-      reason: a.reason ?? null,
-      share: a.share ?? null,
-      window: a.window ?? null,
-      timestamp: epochSec(a.timestamp),
-    };
-  });
+  const lastAlerts = alerts.map((e) => alertRow(e, nowMs));
   return {
     at: nowMs / 1000,
     atIso: isoOf(nowMs / 1000),

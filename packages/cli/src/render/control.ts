@@ -1,6 +1,6 @@
+import type { ModeResult, ServiceStatusRow } from "@quantum/insight";
 import type { DurabilityReport } from "../commands/durability.js";
 import type { KillSetResult, KillStatusResult } from "../commands/kill.js";
-import type { ModeResult, ServiceStatusRow } from "../commands/services.js";
 import type { StateSetResult, StateShowResult } from "../commands/state.js";
 import { age, type Cell, table } from "./format.js";
 import type { Style } from "./style.js";

@@ -1,12 +1,13 @@
-import type { DashboardAllResult, DashboardResult } from "../commands/dashboard/index.js";
 import type {
+  DashboardAllResult,
+  DashboardResult,
+  P35Freshness,
   QueryAResult,
   QueryBResult,
   QueryCResult,
   QueryDResult,
-} from "../commands/dashboard/queries.js";
-import type { QueryEResult } from "../commands/dashboard/query-e.js";
-import type { P35Freshness } from "../commands/dashboard/window.js";
+  QueryEResult,
+} from "@quantum/insight";
 import { age, type Cell, pctText, table } from "./format.js";
 import { healthRows } from "./health.js";
 import type { Style } from "./style.js";

@@ -1,4 +1,4 @@
-import type { KeyView } from "../commands/key-view.js";
+import type { KeyView } from "@quantum/insight";
 import type { Style } from "./style.js";
 
 /** A table cell: plain text, or text with a paint function applied after padding. */

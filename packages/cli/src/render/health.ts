@@ -1,4 +1,4 @@
-import type { HealthResult, ServiceHealth } from "../commands/health.js";
+import type { HealthResult, ServiceHealth } from "@quantum/insight";
 import { type Cell, table } from "./format.js";
 import type { Style } from "./style.js";
 

@@ -2,7 +2,7 @@ import { APPLY_MODES, type ApplyMode, keyPatterns, keys } from "@quantum/contrac
 import type { Redis } from "ioredis";
 import { numberField } from "./key-view.js";
 
-/** The three services of this repo, their default metrics ports (SPEC §3) and systemd units. */
+/** The three services of this repo, their default metrics ports and systemd units. */
 export const KNOWN_SERVICES = [
   { service: "apply-layer", defaultPort: 8000, unit: "quantum-apply-layer" },
   { service: "position-state-brain", defaultPort: 8045, unit: "quantum-position-state-brain" },

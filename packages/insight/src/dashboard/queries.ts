@@ -1,7 +1,5 @@
 import type { Redis } from "ioredis";
-import { UsageError } from "../../errors/usage-error.js";
 import { isoOf } from "../key-view.js";
-import { validateSymbol } from "../permit.js";
 import { lastMinutes, sumSymbolReasons } from "./buckets.js";
 import {
   byScoreThenName,
@@ -85,16 +83,6 @@ export interface QueryBResult {
   readonly symbols: readonly SymbolGates[];
 }
 
-/** Space/comma separated symbols → validated upper-case list (usage error on a bad one). */
-export function parseSymbolList(arg: string | undefined): string[] | null {
-  if (arg === undefined || arg.trim() === "") return null;
-  const list = arg
-    .split(/[\s,]+/)
-    .filter((s) => s !== "")
-    .map(validateSymbol);
-  return [...new Set(list)];
-}
-
 /**
  * B: top 10 gates per symbol, summing `symbol_reason:<SYM>:<R>` over the buckets of the last 5 complete UTC
  * minutes and the current one. `atMs` moves the end of the span (buckets are kept 48 h).
@@ -152,18 +140,8 @@ export interface QueryCResult {
   readonly success: { readonly score: number; readonly pct: number };
   readonly gates: ReadonlyArray<GateRow & { readonly overThreshold: boolean }>;
   readonly thresholdPct: number;
-  /** Gates above the threshold (the seed's "single gate > 40 %" warning). */
+  /** Gates above the threshold (the "single gate > 40 %" warning). */
   readonly warnings: readonly GateRow[];
-}
-
-export function parseThreshold(arg: string | number | undefined): number {
-  if (arg === undefined) return DEFAULT_GATE_THRESHOLD_PCT;
-  const text = String(arg).trim().replace(/%$/, "");
-  const n = Number(text);
-  if (text === "" || !Number.isFinite(n) || n <= 0 || n > 100) {
-    throw new UsageError(`threshold must be a percentage in (0, 100], got "${arg}"`);
-  }
-  return n;
 }
 
 function gatesOf(reasons: ReadonlyArray<{ reason: string; score: number }>, total: number): GateRow[] {

@@ -1,0 +1,3 @@
+import { quantumVitestConfig } from "../../vitest.shared.ts";
+
+export default quantumVitestConfig(import.meta.dirname);
