@@ -1,3 +1,10 @@
+export {
+  BINANCE_ENDPOINT_COSTS,
+  BINANCE_LIMIT_HEADERS,
+  BINANCE_USDM_LIMITS,
+  type BinanceEndpoint,
+  type BinanceLimitName,
+} from "./binance-rate-limits.js";
 export type { BinanceUsdmExchangeOptions } from "./binance-usdm.js";
 export {
   classifyError,
@@ -65,6 +72,18 @@ export {
   type PositionSide,
   type RateLimitedOutcome,
   type RejectedOutcome,
+  type SendOptions,
   type SymbolRules,
   type UnknownOutcome,
 } from "./types.js";
+export { RateWindow, type RateLimitSpec, type RateWindowState } from "./rate-window.js";
+export {
+  type AcquireOptions,
+  type RequestCost,
+  type ThrottleGrant,
+  type ThrottleRefusal,
+  type VenueLimits,
+  VenueThrottle,
+  type VenueThrottleOptions,
+  type VenueThrottleState,
+} from "./venue-throttle.js";
