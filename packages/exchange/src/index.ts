@@ -49,6 +49,7 @@ export {
   roundOrderQuantity,
   stepDecimals,
 } from "./quantity.js";
+export { type RateLimitSpec, RateWindow, type RateWindowState } from "./rate-window.js";
 export {
   type CancelResult,
   type Exchange,
@@ -76,7 +77,6 @@ export {
   type SymbolRules,
   type UnknownOutcome,
 } from "./types.js";
-export { RateWindow, type RateLimitSpec, type RateWindowState } from "./rate-window.js";
 export {
   type AcquireOptions,
   type RequestCost,

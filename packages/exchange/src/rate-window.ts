@@ -78,7 +78,10 @@ export class RateWindow {
   nextFitMs(cost: number, nowMs: number): number {
     if (this.fits(cost, nowMs)) return nowMs;
     if (!this.known(nowMs) && this.inFlight > 0) return Number.POSITIVE_INFINITY;
-    const needOwn = cost > this.budget ? this.inFlight + this.answeredSum : this.inFlight + this.answeredSum + cost - this.budget;
+    const needOwn =
+      cost > this.budget
+        ? this.inFlight + this.answeredSum
+        : this.inFlight + this.answeredSum + cost - this.budget;
     const needAll =
       cost > this.budget
         ? this.inFlight + this.answeredSum + this.externalSum
@@ -114,12 +117,11 @@ export class RateWindow {
 
   /** The request charged with `cost` was answered (or given up) at `nowMs`. */
   settle(cost: number, nowMs: number): void {
+    if (cost === 0) return;
     this.inFlight -= cost;
     this.lastAnswerMs = Math.max(this.lastAnswerMs, nowMs);
-    if (cost > 0) {
-      this.answered.push({ cost, atMs: nowMs });
-      this.answeredSum += cost;
-    }
+    this.answered.push({ cost, atMs: nowMs });
+    this.answeredSum += cost;
   }
 
   /** The venue reported `count` units used in its current interval. */

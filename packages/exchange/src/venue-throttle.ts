@@ -1,4 +1,4 @@
-import { RateWindow, type RateLimitSpec, type RateWindowState } from "./rate-window.js";
+import { type RateLimitSpec, RateWindow, type RateWindowState } from "./rate-window.js";
 
 /** The limits a throttle keeps to, by name (e.g. weight1m, orders10s, orders1m). */
 export type VenueLimits<K extends string> = Record<K, RateLimitSpec>;
@@ -130,7 +130,11 @@ export class VenueThrottle<K extends string> {
     const nowMs = this.now();
     const windows = {} as Record<K, RateWindowState>;
     for (const name of this.names) windows[name] = this.windows[name].state(nowMs);
-    return { windows, blockedUntilMs: this.blockedUntil > nowMs ? this.blockedUntil : 0, waiting: this.queue.length };
+    return {
+      windows,
+      blockedUntilMs: this.blockedUntil > nowMs ? this.blockedUntil : 0,
+      waiting: this.queue.length,
+    };
   }
 
   private fitsAll(cost: RequestCost<K>, nowMs: number): boolean {

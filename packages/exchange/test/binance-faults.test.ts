@@ -112,17 +112,21 @@ describe("every fault class maps to the right outcome", () => {
     expect(observer.outcomes("new_order")).toEqual(["unknown"]);
   });
 
-  it("429 → rateLimited with Retry-After; later calls back off without reaching the exchange", async () => {
-    fake.injectFault({ ...ORDER, kind: "rateLimit", status: 429, retryAfterSec: 2 });
-    expect(await ex.placeOrder(close())).toEqual({ kind: "rateLimited", retryAfterMs: 2000, code: -1003 });
-    expect(observer.rateLimits).toEqual([2000]);
+  it("429 → rateLimited with Retry-After; later calls wait it out (or give up unsent past their bound)", async () => {
+    fake.injectFault({ ...ORDER, kind: "rateLimit", status: 429, retryAfterSec: 1 });
+    const t0 = performance.now();
+    expect(await ex.placeOrder(close())).toEqual({ kind: "rateLimited", retryAfterMs: 1000, code: -1003 });
+    expect(observer.rateLimits).toEqual([1000]);
     expect(observer.outcomes("new_order")).toEqual(["rate_limited"]);
     const before = fake.requests().length;
-    const second = await ex.placeOrder(close());
+    const second = await ex.placeOrder(close(), { maxWaitMs: 0 });
     expect(second.kind).toBe("rateLimited");
-    if (second.kind === "rateLimited") expect(second.retryAfterMs).toBeLessThanOrEqual(2000);
-    await expect(ex.getPositions()).rejects.toMatchObject({ failure: { kind: "rateLimited" } });
+    if (second.kind === "rateLimited") expect(second.retryAfterMs).toBeLessThanOrEqual(1000);
     expect(fake.requests().length).toBe(before);
+    const positions = await ex.getPositions();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+    expect(positions.find((p) => p.symbol === "BTCUSDT")?.positionAmt).toBe("1.000");
+    expect(fake.requests().map((r) => r.path)).toEqual(["/fapi/v1/order", "/fapi/v2/positionRisk"]);
   });
 
   it("418 (IP ban) → rateLimited with its Retry-After", async () => {

@@ -9,7 +9,10 @@ function throttle(over: { sharePct?: number; maxWaitMs?: number } = {}): VenueTh
 }
 
 /** Acquire and settle at once (answered immediately); returns the grant. */
-async function send(t: VenueThrottle<Lim>, cost: { weight?: number; orders?: number }): Promise<ThrottleGrant> {
+async function send(
+  t: VenueThrottle<Lim>,
+  cost: { weight?: number; orders?: number },
+): Promise<ThrottleGrant> {
   const g = await t.acquire(cost);
   if (!g.ok) throw new Error(`refused: ${g.reason}`);
   g.settle();
