@@ -32,14 +32,14 @@ describe("VenueThrottle", () => {
     await send(t, { orders: 1 }); // learns nothing from headers, but answered: the window is known
     const pending = Array.from({ length: 19 }, () => t.acquire({ orders: 1 }));
     const granted: number[] = [];
-    pending.forEach((p, i) =>
-      p.then((g) => {
+    for (const [i, p] of pending.entries()) {
+      void p.then((g) => {
         if (g.ok) {
           granted.push(i);
           g.settle();
         }
-      }),
-    );
+      });
+    }
     await vi.advanceTimersByTimeAsync(0);
     expect(granted).toHaveLength(9);
     expect(t.state()).toMatchObject({ waiting: 10, windows: { orders: { used: 10 } } });

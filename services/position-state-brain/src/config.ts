@@ -77,6 +77,11 @@ export const p33ConfigSchema = z.object({
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
     .describe("Allow a loopback BINANCE_BASE_URL (test exchanges only)"),
+  EXCHANGE_RATE_LIMIT_SHARE_PCT: envInt({ min: 1, max: 100 })
+    .default(10)
+    .describe(
+      "Percent of the account's venue limits (request weight per minute, mostly the positions call) this process may use; the rest is left to the Apply Layer on the same account",
+    ),
   P33_CONSUMER_NAME: envString()
     .optional()
     .describe(
