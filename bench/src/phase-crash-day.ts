@@ -1,6 +1,7 @@
-import { encodeApplyPlan, keys, keyspaceChannel, streams } from "@quantum/contracts";
+import { keys, keyspaceChannel, streams } from "@quantum/contracts";
 import { clientOrderIdFor, createExchange, type OrderOutcome } from "@quantum/exchange";
 import { type FakeBinance, type FakeSymbolSpec, startFakeBinance } from "@quantum/testkit";
+import { executePlanArgs } from "./fixtures.js";
 import { type BenchRedis, startProc } from "./harness.js";
 import { memoryOf, metricSum, until } from "./stats.js";
 
@@ -174,26 +175,8 @@ async function measureP33Burst(
     await sub.psubscribe(`${prefix}*`);
     const pipe = r.pipeline();
     for (const [i, symbol] of symbols.entries()) {
-      const fields = encodeApplyPlan({
-        planId: `c${String(i).padStart(15, "0")}`,
-        symbol,
-        action: "FULL_CLOSE_PROPOSED",
-        killScore: 0.9,
-        kRegimeFlip: 0,
-        kSigmaSpike: 0,
-        kTsDrop: 0,
-        kAgePenalty: 0,
-        newSlProposed: null,
-        rNet: 1,
-        decision: "EXECUTE",
-        reasonCodes: [],
-        steps: [],
-        closeQty: null,
-        price: null,
-        timestamp: Date.now() / 1000,
-        reduceOnly: true,
-      });
-      pipe.xadd(streams.applyPlan, "*", ...Object.entries(fields).flat());
+      const planId = `c${String(i).padStart(15, "0")}`;
+      pipe.xadd(streams.applyPlan, "*", ...executePlanArgs(planId, symbol, "FULL_CLOSE_PROPOSED", 0.9));
     }
     const t0 = performance.now();
     await pipe.exec();

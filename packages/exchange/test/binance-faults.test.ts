@@ -1,27 +1,16 @@
 import { type FakeBinance, freePort, startFakeBinance } from "@quantum/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BinanceUsdmExchange } from "../src/binance.js";
+import type { BinanceUsdmExchange, BinanceUsdmExchangeOptions } from "../src/binance.js";
 import { clientOrderIdFor, type OrderRequest } from "../src/index.js";
-import { API_KEY, API_SECRET, RecordingObserver } from "./helpers.js";
+import { API_KEY, API_SECRET, fakeVenueAdapter, RecordingObserver } from "./helpers.js";
 
 let fake: FakeBinance;
 let observer: RecordingObserver;
 let ex: BinanceUsdmExchange;
 let seq = 0;
 
-function exchange(
-  over: Partial<ConstructorParameters<typeof BinanceUsdmExchange>[0]> = {},
-): BinanceUsdmExchange {
-  return new BinanceUsdmExchange({
-    venue: "production",
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
-    baseUrl: fake.baseUrl,
-    allowLoopback: true,
-    timeoutMs: 400,
-    observer,
-    ...over,
-  });
+function exchange(over: Partial<BinanceUsdmExchangeOptions> = {}): BinanceUsdmExchange {
+  return fakeVenueAdapter(fake.baseUrl, { timeoutMs: 400, observer, ...over });
 }
 
 function close(qty = "0.010"): OrderRequest {

@@ -1,6 +1,6 @@
 import { eventually, type FakeBinance, type FakeRateLimits, startFakeBinance } from "@quantum/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { BinanceUsdmExchange } from "../src/binance.js";
+import type { BinanceUsdmExchange, BinanceUsdmExchangeOptions } from "../src/binance.js";
 import {
   BINANCE_USDM_LIMITS,
   type BinanceLimitName,
@@ -9,7 +9,7 @@ import {
   type OrderRequest,
   type VenueLimits,
 } from "../src/index.js";
-import { API_KEY, API_SECRET } from "./helpers.js";
+import { API_KEY, API_SECRET, fakeVenueAdapter, RecordingObserver } from "./helpers.js";
 
 let fake: FakeBinance | null = null;
 let seq = 0;
@@ -32,18 +32,9 @@ async function startFake(rateLimits: Partial<FakeRateLimits>, btc = "10.000"): P
 function adapter(
   f: FakeBinance,
   rateLimits: VenueLimits<BinanceLimitName>,
-  over: Partial<ConstructorParameters<typeof BinanceUsdmExchange>[0]> = {},
+  over: Partial<BinanceUsdmExchangeOptions> = {},
 ): BinanceUsdmExchange {
-  return new BinanceUsdmExchange({
-    venue: "production",
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
-    baseUrl: f.baseUrl,
-    allowLoopback: true,
-    timeoutMs: 5_000,
-    rateLimits,
-    ...over,
-  });
+  return fakeVenueAdapter(f.baseUrl, { timeoutMs: 5_000, rateLimits, ...over });
 }
 
 function close(): OrderRequest {
@@ -67,7 +58,8 @@ describe("the Binance adapter keeps under the venue's limits (FakeBinance enforc
     // The venue's 300 / 10 s scaled to 100 / 1 s (same shape, 10× faster).
     const limits = { ordersShort: { limit: 100, intervalMs: 1_000 } };
     const f = await startFake(limits);
-    const ex = adapter(f, { ...BINANCE_USDM_LIMITS, orders10s: limits.ordersShort });
+    const observer = new RecordingObserver();
+    const ex = adapter(f, { ...BINANCE_USDM_LIMITS, orders10s: limits.ordersShort }, { observer });
     await ex.serverTime();
     const t0 = performance.now();
     const outs = await Promise.all(Array.from({ length: 700 }, () => ex.placeOrder(close())));
@@ -77,12 +69,13 @@ describe("the Binance adapter keeps under the venue's limits (FakeBinance enforc
     expect(posts(f)).toBe(700);
     expect(fills(f)).toBe(700);
     expect(f.position("BTCUSDT")?.positionAmt).toBe("9.300");
-    // No 1 s interval ever held more than 100 orders, so 700 need at least 6 full intervals; the time the
-    // venue's limits allow for them is 700 / (100 per s) = 7 s. Each unit stays charged until an interval
-    // after its answer, so every interval also carries the answer time of a 100-order wave: ~10 % of a
-    // 1 s interval on a loaded 2-core machine (~1 % of the venue's 10 s one), hence 1.3 × here.
+    // No 1 s interval ever held more than 100 orders, so 700 need at least 6 full intervals (the time the
+    // venue's limits allow is 700 / (100 per s) = 7 s). A unit stays charged until an interval after its
+    // answer, so each of the 7 waves can also wait for the answers of the wave before: the bound adds the
+    // slowest answer per wave (small against the venue's 10 s, large on a loaded 2-core machine).
+    const slowestAnswerMs = Math.max(...observer.requests.map((r) => r.seconds * 1000));
     expect(elapsedMs).toBeGreaterThanOrEqual(6_000);
-    expect(elapsedMs).toBeLessThanOrEqual(7_000 * 1.3);
+    expect(elapsedMs).toBeLessThanOrEqual(1.1 * (6_000 + 7 * slowestAnswerMs));
   });
 
   it("an account near its limit (another process) is detected from the headers: the adapter slows down", async () => {
