@@ -1,3 +1,4 @@
+import { headerValue } from "./classify.js";
 import type { RequestCost, VenueLimits } from "./venue-throttle.js";
 
 /** The three limits of Binance USDⓈ-M REST, each with the response header that reports the venue's count. */
@@ -19,6 +20,17 @@ export const BINANCE_LIMIT_HEADERS: Readonly<Record<BinanceLimitName, string>> =
   orders10s: "x-mbx-order-count-10s",
   orders1m: "x-mbx-order-count-1m",
 };
+
+/** The venue's counts reported in a response's headers (only those present and numeric). */
+export function binanceLimitCounts(headers: unknown): Partial<Record<BinanceLimitName, number>> {
+  const out: Partial<Record<BinanceLimitName, number>> = {};
+  for (const [name, header] of Object.entries(BINANCE_LIMIT_HEADERS) as [BinanceLimitName, string][]) {
+    const v = headerValue(headers, header);
+    const n = v === null ? Number.NaN : Number.parseInt(v, 10);
+    if (Number.isInteger(n) && n >= 0) out[name] = n;
+  }
+  return out;
+}
 
 const order: RequestCost<BinanceLimitName> = { weight1m: 0, orders10s: 1, orders1m: 1 };
 

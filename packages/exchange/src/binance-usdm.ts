@@ -12,12 +12,12 @@ import {
 } from "./binance-parse.js";
 import {
   BINANCE_ENDPOINT_COSTS,
-  BINANCE_LIMIT_HEADERS,
   BINANCE_USDM_LIMITS,
   type BinanceEndpoint,
   type BinanceLimitName,
+  binanceLimitCounts,
 } from "./binance-rate-limits.js";
-import { classifyError, headerValue } from "./classify.js";
+import { classifyError } from "./classify.js";
 import { ExchangeConfigError } from "./errors/exchange-config-error.js";
 import { ExchangeRequestError } from "./errors/exchange-request-error.js";
 import { type LiveVenue, resolveBaseUrl } from "./host-allowlist.js";
@@ -89,13 +89,6 @@ function parseJsonBody(data: unknown): unknown {
   }
 }
 
-function intHeader(headers: unknown, name: string): number | null {
-  const v = headerValue(headers, name);
-  if (v === null) return null;
-  const n = Number.parseInt(v, 10);
-  return Number.isNaN(n) ? null : n;
-}
-
 /**
  * Binance USDⓈ-M Futures through the `binance` package's USDMClient. Every call has a timeout; signed
  * calls use a clock offset from /fapi/v1/time (one resync + one retry on -1021); order ids are always
@@ -140,13 +133,12 @@ export class BinanceUsdmExchange implements Exchange {
       ...(opts.rateLimitMaxWaitMs !== undefined ? { maxWaitMs: opts.rateLimitMaxWaitMs } : {}),
     });
     const onResponse = (data: unknown, headers: unknown): unknown => {
-      for (const [name, header] of Object.entries(BINANCE_LIMIT_HEADERS) as [BinanceLimitName, string][]) {
-        const count = intHeader(headers, header);
-        if (count !== null) this.throttle.observe(name, count);
-      }
-      const weight = intHeader(headers, BINANCE_LIMIT_HEADERS.weight1m);
-      const orders = intHeader(headers, BINANCE_LIMIT_HEADERS.orders1m);
-      if (weight !== null || orders !== null) this.observer.rateLimitHeaders(weight, orders);
+      const counts = binanceLimitCounts(headers);
+      for (const [name, count] of Object.entries(counts) as [BinanceLimitName, number][])
+        this.throttle.observe(name, count);
+      const { weight1m, orders1m } = counts;
+      if (weight1m !== undefined || orders1m !== undefined)
+        this.observer.rateLimitHeaders(weight1m ?? null, orders1m ?? null);
       return parseJsonBody(data);
     };
     this.client = new USDMClient(
