@@ -317,12 +317,14 @@ export class BinanceUsdmExchange implements Exchange {
     return this.parsed("exchange_info", r, parseExchangeInfo);
   }
 
-  /** GET /fapi/v1/time and set the offset (shared when concurrent). */
-  private syncClock(): Promise<{ ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }> {
+  /** GET /fapi/v1/time and set the offset (shared when concurrent; the first caller's wait bounds apply). */
+  private syncClock(
+    send: SendOptions = {},
+  ): Promise<{ ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }> {
     if (this.clockSync === null) {
       this.clockSync = (async () => {
         const t0 = Date.now();
-        const r = await this.call("server_time", false, () => this.client.get("fapi/v1/time"));
+        const r = await this.call("server_time", false, () => this.client.get("fapi/v1/time"), [], send);
         if (!r.ok) return { ok: false as const, failure: r.failure };
         let serverTime: number;
         try {
@@ -345,10 +347,10 @@ export class BinanceUsdmExchange implements Exchange {
   }
 
   /** null when the clock is usable; otherwise why the signed request was not sent. */
-  private async ensureClock(force: boolean): Promise<ExchangeFailure | null> {
+  private async ensureClock(force: boolean, send: SendOptions): Promise<ExchangeFailure | null> {
     if (!force && this.clockSyncedAt > 0 && Date.now() - this.clockSyncedAt < this.clockSyncIntervalMs)
       return null;
-    const r = await this.syncClock();
+    const r = await this.syncClock(send);
     if (r.ok) return null;
     const f = r.failure;
     if (f.kind === "rateLimited" || f.kind === "fatal") return f;
@@ -370,7 +372,7 @@ export class BinanceUsdmExchange implements Exchange {
   ): Promise<CallResult> {
     for (let attempt = 0; ; attempt++) {
       if (signed) {
-        const clock = await this.ensureClock(attempt > 0);
+        const clock = await this.ensureClock(attempt > 0, send);
         if (clock !== null) return { ok: false, failure: clock, code: null };
       }
       const permit = await this.throttle.acquire(BINANCE_ENDPOINT_COSTS[endpoint], send);

@@ -215,6 +215,7 @@ export class VenueThrottle<K extends string> {
     this.arm(wakeAt, nowMs);
   }
 
+  /** One timer for the next wake-up; it is armed only while requests wait (pending work keeps it alive). */
   private arm(atMs: number, nowMs: number): void {
     if (atMs === this.timerAt && this.timer !== null) return;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -229,6 +230,5 @@ export class VenueThrottle<K extends string> {
       },
       Math.max(1, Math.ceil(atMs - nowMs)),
     );
-    this.timer.unref();
   }
 }

@@ -161,6 +161,16 @@ describe("the Binance adapter keeps under the venue's limits (FakeBinance enforc
     }
   });
 
+  it("a clock sync due while a Retry-After runs keeps to the caller's bound and sends nothing", async () => {
+    const f = await startFake({});
+    const ex = adapter(f, BINANCE_USDM_LIMITS);
+    ex.throttle.block(10_000);
+    const t0 = performance.now();
+    expect(await ex.placeOrder(close(), { maxWaitMs: 50 })).toMatchObject({ kind: "rateLimited" });
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(f.requests()).toEqual([]);
+  });
+
   it("an aborted wait comes back notSent and sends nothing", async () => {
     const f = await startFake({});
     const ex = adapter(f, BINANCE_USDM_LIMITS);
