@@ -59,7 +59,11 @@ export interface BinanceUsdmExchangeOptions {
   observer?: ExchangeObserver;
   /** Percentage of the account's limits this process may use (the rest is other processes'). Default 100. */
   rateLimitSharePct?: number;
-  /** Longest wait for the rate limits (pacing or a Retry-After) before a call gives up unsent. Default 30000. */
+  /**
+   * Longest wait for the rate limits (pacing or a Retry-After) before a call gives up unsent, unless the call
+   * names its own (SendOptions). Default 1000: short pacing waits happen inside the call; a longer one comes
+   * back rateLimited at once, so the caller re-checks its own gates (kill switch) before trying again.
+   */
   rateLimitMaxWaitMs?: number;
   /** The venue's limits; default Binance USDⓈ-M's published ones (tests scale them down). */
   rateLimits?: VenueLimits<BinanceLimitName>;

@@ -41,7 +41,7 @@ export interface VenueThrottleOptions<K extends string> {
   limits: VenueLimits<K>;
   /** Percentage of every limit this process may use (the rest is left to other processes). Default 100. */
   sharePct?: number;
-  /** Default bound of a wait (ms). Default 30000. */
+  /** Default bound of a wait (ms). Default 1000. */
   maxWaitMs?: number;
   /** Monotonic clock in ms. Default performance.now. */
   now?: () => number;
@@ -72,7 +72,7 @@ export class VenueThrottle<K extends string> {
 
   constructor(opts: VenueThrottleOptions<K>) {
     this.sharePct = opts.sharePct ?? 100;
-    this.maxWaitMs = opts.maxWaitMs ?? 30_000;
+    this.maxWaitMs = opts.maxWaitMs ?? 1_000;
     if (!(this.maxWaitMs >= 0)) throw new RangeError("maxWaitMs must be >= 0");
     this.now = opts.now ?? (() => performance.now());
     this.names = Object.keys(opts.limits) as K[];

@@ -34,7 +34,7 @@ function adapter(
   rateLimits: VenueLimits<BinanceLimitName>,
   over: Partial<BinanceUsdmExchangeOptions> = {},
 ): BinanceUsdmExchange {
-  return fakeVenueAdapter(f.baseUrl, { timeoutMs: 5_000, rateLimits, ...over });
+  return fakeVenueAdapter(f.baseUrl, { timeoutMs: 5_000, rateLimits, rateLimitMaxWaitMs: 30_000, ...over });
 }
 
 function close(): OrderRequest {

@@ -5,7 +5,7 @@ type Lim = "weight" | "orders";
 const LIMITS = { weight: { limit: 100, intervalMs: 60_000 }, orders: { limit: 10, intervalMs: 1_000 } };
 
 function throttle(over: { sharePct?: number; maxWaitMs?: number } = {}): VenueThrottle<Lim> {
-  return new VenueThrottle<Lim>({ limits: LIMITS, now: () => Date.now(), ...over });
+  return new VenueThrottle<Lim>({ limits: LIMITS, now: () => Date.now(), maxWaitMs: 30_000, ...over });
 }
 
 /** Acquire and settle at once (answered immediately); returns the grant. */
@@ -122,6 +122,13 @@ describe("VenueThrottle", () => {
     expect(t.state().waiting).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect((await h).ok).toBe(true);
+  });
+
+  it("waits at most 1 s by default", async () => {
+    const t = new VenueThrottle<Lim>({ limits: LIMITS, now: () => Date.now() });
+    expect(t.maxWaitMs).toBe(1_000);
+    t.block(1_500);
+    expect(await t.acquire({ weight: 1 })).toMatchObject({ ok: false, reason: "wouldExceedMaxWait" });
   });
 
   it("a bounded wait on pacing gives up with an estimate of when it could go", async () => {
