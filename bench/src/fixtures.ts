@@ -1,5 +1,6 @@
 import {
   computePlanId,
+  encodeApplyPlan,
   encodeHarvestProposal,
   encodePositionLedgerPatch,
   type HarvestProposal,
@@ -48,6 +49,30 @@ export function proposal(
     reasonCodes: ["bench"],
   };
   return { p, planId: computePlanId(p), args: Object.entries(encodeHarvestProposal(p)).flat() };
+}
+
+/** XADD arguments of an EXECUTE plan on apply.plan, as the Apply Layer publishes it (for P3.3 alone). */
+export function executePlanArgs(planId: string, symbol: string, action: string, killScore: number): string[] {
+  const fields = encodeApplyPlan({
+    planId,
+    symbol,
+    action,
+    killScore,
+    kRegimeFlip: 0,
+    kSigmaSpike: 0,
+    kTsDrop: 0,
+    kAgePenalty: 0,
+    newSlProposed: null,
+    rNet: 1,
+    decision: "EXECUTE",
+    reasonCodes: [],
+    steps: [],
+    closeQty: null,
+    price: null,
+    timestamp: Date.now() / 1000,
+    reduceOnly: true,
+  });
+  return Object.entries(fields).flat();
 }
 
 export function xaddProposal(r: Redis, args: readonly string[]): Promise<string | null> {

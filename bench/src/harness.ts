@@ -68,7 +68,7 @@ export interface RunningProc {
 
 /**
  * Start one service or dev tool the way the stack does (same entries, same paper-mode environment),
- * plus `extraEnv`; waits for /ready (services) before returning.
+ * plus `extraEnv` (and `overrides` over what the stack forces); waits for /ready (services) before returning.
  */
 export async function startProc(
   root: string,
@@ -76,7 +76,7 @@ export async function startProc(
   redisUrl: string,
   symbols: readonly string[],
   extraEnv: Record<string, string>,
-  opts: { waitReady?: boolean } = {},
+  opts: { waitReady?: boolean; overrides?: Record<string, string> } = {},
 ): Promise<RunningProc> {
   const isService = (Object.keys(SERVICES) as string[]).includes(name);
   const port = isService ? await freePort() : null;
@@ -94,6 +94,8 @@ export async function startProc(
     logLevel: "warn",
     ports,
   });
+  // A bench phase may replace what the stack forces (e.g. a venue other than paper).
+  Object.assign(env, opts.overrides ?? {});
   const child = new ManagedChild(
     { name, command: process.execPath, args: [childEntry(root, name)], env, cwd: root },
     { onLine: () => undefined, tailLines: 30 },

@@ -1,5 +1,6 @@
-import { encodeApplyPlan, keys, keyspaceChannel, streams } from "@quantum/contracts";
+import { keys, keyspaceChannel, streams } from "@quantum/contracts";
 import { seedPaperPosition } from "@quantum/exchange";
+import { executePlanArgs } from "./fixtures.js";
 import { type BenchRedis, startProc } from "./harness.js";
 import { type Distribution, distribution, memoryOf, metricSum, sleep, until } from "./stats.js";
 
@@ -30,26 +31,8 @@ export async function runP33Phase(
     const total = RATE * SECONDS;
     const plans = Array.from({ length: total }, (_, i) => {
       const planId = (i + 1).toString(16).padStart(16, "0");
-      const fields = encodeApplyPlan({
-        planId,
-        symbol: "BTCUSDT",
-        action: ["FULL_CLOSE_PROPOSED", "PARTIAL_75", "PARTIAL_50"][i % 3] as string,
-        killScore: 0.31,
-        kRegimeFlip: 0,
-        kSigmaSpike: 0,
-        kTsDrop: 0,
-        kAgePenalty: 0,
-        newSlProposed: null,
-        rNet: 1,
-        decision: "EXECUTE",
-        reasonCodes: [],
-        steps: [],
-        closeQty: null,
-        price: null,
-        timestamp: Date.now() / 1000,
-        reduceOnly: true,
-      });
-      return { planId, args: Object.entries(fields).flat() };
+      const action = ["FULL_CLOSE_PROPOSED", "PARTIAL_75", "PARTIAL_50"][i % 3] as string;
+      return { planId, args: executePlanArgs(planId, "BTCUSDT", action, 0.31) };
     });
     const sub = await redis.connection();
     const prefix = keyspaceChannel(0, keys.p33Permit(""));

@@ -1,4 +1,5 @@
 import type { ApplyPhaseResult } from "./phase-apply.js";
+import type { CrashDayResult } from "./phase-crash-day.js";
 import type { P33PhaseResult } from "./phase-p33.js";
 import type { P35PhaseResult } from "./phase-p35.js";
 import type { PagePhaseResult } from "./phase-page.js";
@@ -154,6 +155,49 @@ export function figures(p: PhaseResults): Figure[] {
         value: 0,
       },
     ),
+  ];
+}
+
+/** Crash-day figures measurable without the Apply Layer, with their targets. */
+export function crashDayFigures(c: CrashDayResult): Figure[] {
+  const n = c.symbols.toLocaleString("en-US");
+  return [
+    fig(
+      "crash_day_closes_filled",
+      `Crash day: closes filled of ${n} (adapter alone)`,
+      c.closes.filled,
+      "orders",
+      {
+        op: "==",
+        value: c.symbols,
+      },
+    ),
+    fig("crash_day_answers_429", "Crash day: answers 429 at the venue", c.closes.status429, "orders", {
+      op: "==",
+      value: 0,
+    }),
+    fig("crash_day_answers_418", "Crash day: answers 418 at the venue", c.closes.status418, "orders", {
+      op: "==",
+      value: 0,
+    }),
+    fig(
+      "crash_day_venue_minimum_ms",
+      `Crash day: time the venue's limits allow for ${n} orders`,
+      round(c.closes.venueMinimumMs, 0),
+      "ms",
+    ),
+    fig("crash_day_last_fill_ms", "Crash day: burst -> last fill", round(c.closes.lastFillMs, 0), "ms", {
+      op: "<=",
+      value: round(1.1 * c.closes.venueMinimumMs, 0),
+    }),
+    fig(
+      "crash_day_p33_last_permit_ms",
+      `Crash day: P3.3 burst of ${n} plans -> last permit`,
+      round(c.p33.permits >= c.symbols ? c.p33.lastPermitMs : Number.NaN, 3),
+      "ms",
+      { op: "<=", value: 50 },
+    ),
+    fig("crash_day_p33_peak_rss_mb", "Crash day: P3.3 peak RSS", c.p33.peakRssMb, "MB"),
   ];
 }
 

@@ -10,7 +10,14 @@ import {
   parseServerTime,
   placedOutcome,
 } from "./binance-parse.js";
-import { classifyError, headerValue } from "./classify.js";
+import {
+  BINANCE_ENDPOINT_COSTS,
+  BINANCE_USDM_LIMITS,
+  type BinanceEndpoint,
+  type BinanceLimitName,
+  binanceLimitCounts,
+} from "./binance-rate-limits.js";
+import { classifyError } from "./classify.js";
 import { ExchangeConfigError } from "./errors/exchange-config-error.js";
 import { ExchangeRequestError } from "./errors/exchange-request-error.js";
 import { type LiveVenue, resolveBaseUrl } from "./host-allowlist.js";
@@ -28,8 +35,10 @@ import {
   type OrderRequest,
   observedOutcome,
   type PositionMode,
+  type SendOptions,
   type SymbolRules,
 } from "./types.js";
+import { type VenueLimits, VenueThrottle } from "./venue-throttle.js";
 
 export interface BinanceUsdmExchangeOptions {
   venue: LiveVenue;
@@ -48,19 +57,19 @@ export interface BinanceUsdmExchangeOptions {
   /** Resync the clock offset (GET /fapi/v1/time) at least this often. Default 15 min. */
   clockSyncIntervalMs?: number;
   observer?: ExchangeObserver;
+  /** Percentage of the account's limits this process may use (the rest is other processes'). Default 100. */
+  rateLimitSharePct?: number;
+  /**
+   * Longest wait for the rate limits (pacing or a Retry-After) before a call gives up unsent, unless the call
+   * names its own (SendOptions). Default 1000: short pacing waits happen inside the call; a longer one comes
+   * back rateLimited at once, so the caller re-checks its own gates (kill switch) before trying again.
+   */
+  rateLimitMaxWaitMs?: number;
+  /** The venue's limits; default Binance USDⓈ-M's published ones (tests scale them down). */
+  rateLimits?: VenueLimits<BinanceLimitName>;
 }
 
-type Endpoint =
-  | "server_time"
-  | "exchange_info"
-  | "positions"
-  | "position_mode"
-  | "new_order"
-  | "query_order"
-  | "cancel_order"
-  | "new_algo_order"
-  | "query_algo_order"
-  | "cancel_algo_order";
+type Endpoint = BinanceEndpoint;
 
 type CallResult = { ok: true; data: unknown } | { ok: false; failure: ExchangeFailure; code: number | null };
 
@@ -84,18 +93,14 @@ function parseJsonBody(data: unknown): unknown {
   }
 }
 
-function intHeader(headers: unknown, name: string): number | null {
-  const v = headerValue(headers, name);
-  if (v === null) return null;
-  const n = Number.parseInt(v, 10);
-  return Number.isNaN(n) ? null : n;
-}
-
 /**
  * Binance USDⓈ-M Futures through the `binance` package's USDMClient. Every call has a timeout; signed
  * calls use a clock offset from /fapi/v1/time (one resync + one retry on -1021); order ids are always
  * ours (the library's id generation and its console warning are bypassed by calling its signed POST
- * directly); errors come back classified; a 429/418 stops all calls until Retry-After has passed.
+ * directly); errors come back classified. Every call first acquires from the throttle, which keeps the
+ * process within its share of the venue's order and weight limits (corrected from the X-MBX-* headers)
+ * and holds all calls while a 429/418 Retry-After runs; a call that cannot go within the wait bound comes
+ * back rateLimited without being sent.
  */
 export class BinanceUsdmExchange implements Exchange {
   readonly venue: LiveVenue;
@@ -109,7 +114,8 @@ export class BinanceUsdmExchange implements Exchange {
   private clockSync: Promise<
     { ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }
   > | null = null;
-  private backoffUntil = 0;
+  /** The local rate gate (read its state() for metrics). */
+  readonly throttle: VenueThrottle<BinanceLimitName>;
 
   constructor(opts: BinanceUsdmExchangeOptions) {
     if (opts.apiKey.trim() === "" || opts.apiSecret.trim() === "") {
@@ -125,10 +131,18 @@ export class BinanceUsdmExchange implements Exchange {
     this.clockSyncIntervalMs = positiveInt("clockSyncIntervalMs", opts.clockSyncIntervalMs, 15 * 60_000);
     const timeout = positiveInt("timeoutMs", opts.timeoutMs, 5_000);
     const recvWindow = positiveInt("recvWindowMs", opts.recvWindowMs, 5_000);
+    this.throttle = new VenueThrottle({
+      limits: opts.rateLimits ?? BINANCE_USDM_LIMITS,
+      ...(opts.rateLimitSharePct !== undefined ? { sharePct: opts.rateLimitSharePct } : {}),
+      ...(opts.rateLimitMaxWaitMs !== undefined ? { maxWaitMs: opts.rateLimitMaxWaitMs } : {}),
+    });
     const onResponse = (data: unknown, headers: unknown): unknown => {
-      const weight = intHeader(headers, "x-mbx-used-weight-1m");
-      const orders = intHeader(headers, "x-mbx-order-count-1m");
-      if (weight !== null || orders !== null) this.observer.rateLimitHeaders(weight, orders);
+      const counts = binanceLimitCounts(headers);
+      for (const [name, count] of Object.entries(counts) as [BinanceLimitName, number][])
+        this.throttle.observe(name, count);
+      const { weight1m, orders1m } = counts;
+      if (weight1m !== undefined || orders1m !== undefined)
+        this.observer.rateLimitHeaders(weight1m ?? null, orders1m ?? null);
       return parseJsonBody(data);
     };
     this.client = new USDMClient(
@@ -173,7 +187,7 @@ export class BinanceUsdmExchange implements Exchange {
     return r.serverTime;
   }
 
-  async placeOrder(order: OrderRequest): Promise<OrderOutcome> {
+  async placeOrder(order: OrderRequest, send: SendOptions = {}): Promise<OrderOutcome> {
     validateOrderRequest(order);
     const common = {
       symbol: order.symbol,
@@ -189,7 +203,13 @@ export class BinanceUsdmExchange implements Exchange {
         newClientOrderId: order.clientOrderId,
         newOrderRespType: "RESULT",
       };
-      const r = await this.call("new_order", true, () => this.client.postPrivate("fapi/v1/order", params));
+      const r = await this.call(
+        "new_order",
+        true,
+        () => this.client.postPrivate("fapi/v1/order", params),
+        [],
+        send,
+      );
       return this.outcome(r, parseOrder);
     }
     const params = {
@@ -203,8 +223,12 @@ export class BinanceUsdmExchange implements Exchange {
         : { quantity: order.quantity, ...(order.reduceOnly === true ? { reduceOnly: "true" } : {}) }),
       clientAlgoId: order.clientOrderId,
     };
-    const r = await this.call("new_algo_order", true, () =>
-      this.client.postPrivate("fapi/v1/algoOrder", params),
+    const r = await this.call(
+      "new_algo_order",
+      true,
+      () => this.client.postPrivate("fapi/v1/algoOrder", params),
+      [],
+      send,
     );
     return this.outcome(r, parseAlgoOrder);
   }
@@ -221,12 +245,14 @@ export class BinanceUsdmExchange implements Exchange {
             true,
             () => this.client.getPrivate("fapi/v1/algoOrder", { clientAlgoId: clientOrderId }),
             NOT_FOUND_CODES,
+            opts,
           )
         : await this.call(
             "query_order",
             true,
             () => this.client.getPrivate("fapi/v1/order", { symbol, origClientOrderId: clientOrderId }),
             NOT_FOUND_CODES,
+            opts,
           );
     if (!r.ok) return r.code !== null && NOT_FOUND_CODES.includes(r.code) ? { kind: "notFound" } : r.failure;
     try {
@@ -251,12 +277,14 @@ export class BinanceUsdmExchange implements Exchange {
             true,
             () => this.client.deletePrivate("fapi/v1/algoOrder", { clientAlgoId: clientOrderId }),
             NOT_OPEN_CODES,
+            opts,
           )
         : await this.call(
             "cancel_order",
             true,
             () => this.client.deletePrivate("fapi/v1/order", { symbol, origClientOrderId: clientOrderId }),
             NOT_OPEN_CODES,
+            opts,
           );
     if (!r.ok) return r.code !== null && NOT_OPEN_CODES.includes(r.code) ? { kind: "notOpen" } : r.failure;
     try {
@@ -293,12 +321,14 @@ export class BinanceUsdmExchange implements Exchange {
     return this.parsed("exchange_info", r, parseExchangeInfo);
   }
 
-  /** GET /fapi/v1/time and set the offset (shared when concurrent). */
-  private syncClock(): Promise<{ ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }> {
+  /** GET /fapi/v1/time and set the offset (shared when concurrent; the first caller's wait bounds apply). */
+  private syncClock(
+    send: SendOptions = {},
+  ): Promise<{ ok: true; serverTime: number } | { ok: false; failure: ExchangeFailure }> {
     if (this.clockSync === null) {
       this.clockSync = (async () => {
         const t0 = Date.now();
-        const r = await this.call("server_time", false, () => this.client.get("fapi/v1/time"));
+        const r = await this.call("server_time", false, () => this.client.get("fapi/v1/time"), [], send);
         if (!r.ok) return { ok: false as const, failure: r.failure };
         let serverTime: number;
         try {
@@ -321,10 +351,10 @@ export class BinanceUsdmExchange implements Exchange {
   }
 
   /** null when the clock is usable; otherwise why the signed request was not sent. */
-  private async ensureClock(force: boolean): Promise<ExchangeFailure | null> {
+  private async ensureClock(force: boolean, send: SendOptions): Promise<ExchangeFailure | null> {
     if (!force && this.clockSyncedAt > 0 && Date.now() - this.clockSyncedAt < this.clockSyncIntervalMs)
       return null;
-    const r = await this.syncClock();
+    const r = await this.syncClock(send);
     if (r.ok) return null;
     const f = r.failure;
     if (f.kind === "rateLimited" || f.kind === "fatal") return f;
@@ -333,35 +363,44 @@ export class BinanceUsdmExchange implements Exchange {
   }
 
   /**
-   * One REST call with backoff gate, clock sync (signed), classification, observer reports, and exactly
-   * one resync + retry on -1021. `quietCodes` are expected answers (not found) reported as ok.
+   * One REST call: clock sync (signed), the throttle (a refused wait returns unsent), classification,
+   * observer reports, and exactly one resync + retry on -1021. `quietCodes` are expected answers (not
+   * found) reported as ok.
    */
   private async call(
     endpoint: Endpoint,
     signed: boolean,
     fn: () => Promise<unknown>,
     quietCodes: readonly number[] = [],
+    send: SendOptions = {},
   ): Promise<CallResult> {
     for (let attempt = 0; ; attempt++) {
-      const waitMs = this.backoffUntil - Date.now();
-      if (waitMs > 0)
-        return { ok: false, failure: { kind: "rateLimited", retryAfterMs: waitMs }, code: null };
       if (signed) {
-        const clock = await this.ensureClock(attempt > 0);
+        const clock = await this.ensureClock(attempt > 0, send);
         if (clock !== null) return { ok: false, failure: clock, code: null };
+      }
+      const permit = await this.throttle.acquire(BINANCE_ENDPOINT_COSTS[endpoint], send);
+      if (!permit.ok) {
+        const failure: ExchangeFailure =
+          permit.reason === "aborted"
+            ? { kind: "notSent", detail: "aborted while waiting for the venue's rate limits" }
+            : { kind: "rateLimited", retryAfterMs: permit.retryAfterMs };
+        return { ok: false, failure, code: null };
       }
       const t0 = performance.now();
       try {
         const data = await fn();
+        permit.settle();
         this.observer.request(endpoint, "ok", (performance.now() - t0) / 1000);
         return { ok: true, data };
       } catch (err) {
+        permit.settle();
         const seconds = (performance.now() - t0) / 1000;
         const c = classifyError(err, this.secrets);
         const quiet = c.code !== null && quietCodes.includes(c.code);
         this.observer.request(endpoint, quiet ? "ok" : observedOutcome(c.failure.kind), seconds);
         if (c.failure.kind === "rateLimited") {
-          this.backoffUntil = Math.max(this.backoffUntil, Date.now() + c.failure.retryAfterMs);
+          this.throttle.block(c.failure.retryAfterMs);
           this.observer.rateLimited(c.failure.retryAfterMs);
         }
         if (signed && c.code === -1021 && attempt === 0) continue;

@@ -20,6 +20,10 @@ export interface CreateExchangeOptions {
   timeoutMs?: number;
   recvWindowMs?: number;
   exchangeInfoTtlMs?: number;
+  /** testnet / production: percentage of the account's rate limits this process may use. */
+  rateLimitSharePct?: number;
+  /** testnet / production: longest wait for the rate limits before a call gives up unsent (ms). */
+  rateLimitMaxWaitMs?: number;
   observer?: ExchangeObserver;
 }
 
@@ -62,6 +66,8 @@ export async function createExchange(
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.recvWindowMs !== undefined ? { recvWindowMs: opts.recvWindowMs } : {}),
     ...(opts.exchangeInfoTtlMs !== undefined ? { exchangeInfoTtlMs: opts.exchangeInfoTtlMs } : {}),
+    ...(opts.rateLimitSharePct !== undefined ? { rateLimitSharePct: opts.rateLimitSharePct } : {}),
+    ...(opts.rateLimitMaxWaitMs !== undefined ? { rateLimitMaxWaitMs: opts.rateLimitMaxWaitMs } : {}),
     ...observer,
   });
 }

@@ -1,3 +1,10 @@
+export {
+  BINANCE_ENDPOINT_COSTS,
+  BINANCE_LIMIT_HEADERS,
+  BINANCE_USDM_LIMITS,
+  type BinanceEndpoint,
+  type BinanceLimitName,
+} from "./binance-rate-limits.js";
 export type { BinanceUsdmExchangeOptions } from "./binance-usdm.js";
 export {
   classifyError,
@@ -42,6 +49,7 @@ export {
   roundOrderQuantity,
   stepDecimals,
 } from "./quantity.js";
+export { type RateLimitSpec, RateWindow, type RateWindowState } from "./rate-window.js";
 export {
   type CancelResult,
   type Exchange,
@@ -65,6 +73,17 @@ export {
   type PositionSide,
   type RateLimitedOutcome,
   type RejectedOutcome,
+  type SendOptions,
   type SymbolRules,
   type UnknownOutcome,
 } from "./types.js";
+export {
+  type AcquireOptions,
+  type RequestCost,
+  type ThrottleGrant,
+  type ThrottleRefusal,
+  type VenueLimits,
+  VenueThrottle,
+  type VenueThrottleOptions,
+  type VenueThrottleState,
+} from "./venue-throttle.js";

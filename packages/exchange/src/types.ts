@@ -123,8 +123,16 @@ export type CancelResult =
   | { kind: "notOpen" }
   | ExchangeFailure;
 
+/** Bounds of the wait for the venue's rate limits before a request is sent (nothing is sent past them). */
+export interface SendOptions {
+  /** Longest wait (ms) for room under the limits or for a Retry-After; default: the exchange's. */
+  maxWaitMs?: number;
+  /** Abort the wait: the call comes back notSent. */
+  signal?: AbortSignal;
+}
+
 /** Which order book a client id lives in: regular orders (MARKET) or conditional ones (STOP_MARKET). */
-export interface OrderLookupOptions {
+export interface OrderLookupOptions extends SendOptions {
   conditional?: boolean;
 }
 
@@ -148,7 +156,7 @@ export interface Exchange {
   getPositions(): Promise<ExchangePosition[]>;
   /** From a cached exchangeInfo (TTL); null when the exchange does not list the symbol. */
   getSymbolRules(symbol: string): Promise<SymbolRules | null>;
-  placeOrder(order: OrderRequest): Promise<OrderOutcome>;
+  placeOrder(order: OrderRequest, opts?: SendOptions): Promise<OrderOutcome>;
   getOrder(symbol: string, clientOrderId: string, opts?: OrderLookupOptions): Promise<OrderQueryResult>;
   cancelOrder(symbol: string, clientOrderId: string, opts?: OrderLookupOptions): Promise<CancelResult>;
   getPositionMode(): Promise<PositionMode>;

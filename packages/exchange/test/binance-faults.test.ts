@@ -1,27 +1,16 @@
 import { type FakeBinance, freePort, startFakeBinance } from "@quantum/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BinanceUsdmExchange } from "../src/binance.js";
+import type { BinanceUsdmExchange, BinanceUsdmExchangeOptions } from "../src/binance.js";
 import { clientOrderIdFor, type OrderRequest } from "../src/index.js";
-import { API_KEY, API_SECRET, RecordingObserver } from "./helpers.js";
+import { API_KEY, API_SECRET, fakeVenueAdapter, RecordingObserver } from "./helpers.js";
 
 let fake: FakeBinance;
 let observer: RecordingObserver;
 let ex: BinanceUsdmExchange;
 let seq = 0;
 
-function exchange(
-  over: Partial<ConstructorParameters<typeof BinanceUsdmExchange>[0]> = {},
-): BinanceUsdmExchange {
-  return new BinanceUsdmExchange({
-    venue: "production",
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
-    baseUrl: fake.baseUrl,
-    allowLoopback: true,
-    timeoutMs: 400,
-    observer,
-    ...over,
-  });
+function exchange(over: Partial<BinanceUsdmExchangeOptions> = {}): BinanceUsdmExchange {
+  return fakeVenueAdapter(fake.baseUrl, { timeoutMs: 400, observer, ...over });
 }
 
 function close(qty = "0.010"): OrderRequest {
@@ -112,17 +101,21 @@ describe("every fault class maps to the right outcome", () => {
     expect(observer.outcomes("new_order")).toEqual(["unknown"]);
   });
 
-  it("429 → rateLimited with Retry-After; later calls back off without reaching the exchange", async () => {
-    fake.injectFault({ ...ORDER, kind: "rateLimit", status: 429, retryAfterSec: 2 });
-    expect(await ex.placeOrder(close())).toEqual({ kind: "rateLimited", retryAfterMs: 2000, code: -1003 });
-    expect(observer.rateLimits).toEqual([2000]);
+  it("429 → rateLimited with Retry-After; later calls wait it out (or give up unsent past their bound)", async () => {
+    fake.injectFault({ ...ORDER, kind: "rateLimit", status: 429, retryAfterSec: 1 });
+    const t0 = performance.now();
+    expect(await ex.placeOrder(close())).toEqual({ kind: "rateLimited", retryAfterMs: 1000, code: -1003 });
+    expect(observer.rateLimits).toEqual([1000]);
     expect(observer.outcomes("new_order")).toEqual(["rate_limited"]);
     const before = fake.requests().length;
-    const second = await ex.placeOrder(close());
+    const second = await ex.placeOrder(close(), { maxWaitMs: 0 });
     expect(second.kind).toBe("rateLimited");
-    if (second.kind === "rateLimited") expect(second.retryAfterMs).toBeLessThanOrEqual(2000);
-    await expect(ex.getPositions()).rejects.toMatchObject({ failure: { kind: "rateLimited" } });
+    if (second.kind === "rateLimited") expect(second.retryAfterMs).toBeLessThanOrEqual(1000);
     expect(fake.requests().length).toBe(before);
+    const positions = await ex.getPositions();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+    expect(positions.find((p) => p.symbol === "BTCUSDT")?.positionAmt).toBe("1.000");
+    expect(fake.requests().map((r) => r.path)).toEqual(["/fapi/v1/order", "/fapi/v2/positionRisk"]);
   });
 
   it("418 (IP ban) → rateLimited with its Retry-After", async () => {

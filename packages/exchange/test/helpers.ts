@@ -1,3 +1,4 @@
+import { BinanceUsdmExchange, type BinanceUsdmExchangeOptions } from "../src/binance.js";
 import type { ExchangeObserver, ObservedOutcome } from "../src/index.js";
 
 /** An ExchangeObserver that records every report (what packages/metrics would turn into metrics). */
@@ -25,3 +26,18 @@ export class RecordingObserver implements ExchangeObserver {
 
 export const API_KEY = "fakeApiKey0123456789abcdefABCDEF";
 export const API_SECRET = "fakeApiSecret9876543210zyxwvuZYXWVU";
+
+/** The Binance adapter pointed at a FakeBinance (loopback allowed), with the test credentials. */
+export function fakeVenueAdapter(
+  baseUrl: string,
+  over: Partial<BinanceUsdmExchangeOptions> = {},
+): BinanceUsdmExchange {
+  return new BinanceUsdmExchange({
+    venue: "production",
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    baseUrl,
+    allowLoopback: true,
+    ...over,
+  });
+}

@@ -1,5 +1,6 @@
 export { type EventuallyOptions, eventually } from "./eventually.js";
 export {
+  BINANCE_USDM_RATE_LIMITS,
   DEFAULT_FAKE_SYMBOLS,
   type FakeBinance,
   type FakeBinanceOptions,
@@ -10,6 +11,8 @@ export {
   type FakePosition,
   type FakePositionSeed,
   type FakePositionSide,
+  type FakeRateLimit,
+  type FakeRateLimits,
   type FakeRequestRecord,
   type FakeSymbolSpec,
   startFakeBinance,

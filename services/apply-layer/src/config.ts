@@ -99,6 +99,11 @@ export const applyEnvShape = {
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
     .describe("Accept a loopback BINANCE_BASE_URL (test rigs with a fake exchange only)"),
+  EXCHANGE_RATE_LIMIT_SHARE_PCT: envInt({ min: 1, max: 100 })
+    .default(90)
+    .describe(
+      "Percent of the account's venue limits (orders per 10 s and per minute, request weight per minute) this process may use; the rest is left to P3.3 on the same account",
+    ),
   APPLY_CONSUMER_NAME: envString()
     .optional()
     .describe("Stable consumer name in the `apply` group and lock owner (default <hostname>-apply-layer)"),
@@ -181,6 +186,8 @@ export interface ApplyConfig {
   readonly credentials: { readonly apiKey: string; readonly apiSecret: string } | null;
   readonly baseUrl: string | undefined;
   readonly allowLoopbackExchange: boolean;
+  /** Percent of the account's venue rate limits this process may use. */
+  readonly rateLimitSharePct: number;
   readonly consumerName: string | undefined;
   readonly streamMaxLen: number;
   readonly recoveryIntervalMs: number;
@@ -220,6 +227,7 @@ export function toApplyConfig(env: ApplyEnv): ApplyConfig {
     credentials: apiKey !== undefined && apiSecret !== undefined ? { apiKey, apiSecret } : null,
     baseUrl: env.BINANCE_BASE_URL,
     allowLoopbackExchange: env.APPLY_ALLOW_LOOPBACK_EXCHANGE,
+    rateLimitSharePct: env.EXCHANGE_RATE_LIMIT_SHARE_PCT,
     consumerName: env.APPLY_CONSUMER_NAME,
     streamMaxLen: env.APPLY_STREAM_MAXLEN,
     recoveryIntervalMs: Math.round(env.APPLY_RECOVERY_INTERVAL_SEC * 1000),

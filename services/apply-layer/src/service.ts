@@ -70,6 +70,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
         : {}),
       ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}),
       allowLoopback: cfg.allowLoopbackExchange,
+      rateLimitSharePct: cfg.rateLimitSharePct,
       ...observerOpt,
     });
   }

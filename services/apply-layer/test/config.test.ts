@@ -56,6 +56,16 @@ describe("apply layer config", () => {
     expect(cfg.redis.REDIS_PORT).toBe(6380);
   });
 
+  it("takes 90 % of the venue's rate limits unless EXCHANGE_RATE_LIMIT_SHARE_PCT says otherwise", () => {
+    expect(load({}).rateLimitSharePct).toBe(90);
+    expect(load({ EXCHANGE_RATE_LIMIT_SHARE_PCT: "60" }).rateLimitSharePct).toBe(60);
+    for (const bad of ["0", "101", "50.5"]) {
+      expect(issues({ EXCHANGE_RATE_LIMIT_SHARE_PCT: bad }).join("\n")).toContain(
+        "EXCHANGE_RATE_LIMIT_SHARE_PCT",
+      );
+    }
+  });
+
   it("refuses TESTNET=true with APPLY_MODE=production", () => {
     const found = issues({
       APPLY_MODE: "production",

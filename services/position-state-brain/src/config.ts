@@ -1,5 +1,10 @@
 import { SYMBOL_RE } from "@quantum/contracts";
-import { ExchangeConfigError, resolveBaseUrl } from "@quantum/exchange";
+import {
+  BINANCE_ENDPOINT_COSTS,
+  BINANCE_USDM_LIMITS,
+  ExchangeConfigError,
+  resolveBaseUrl,
+} from "@quantum/exchange";
 import {
   type EnvAliases,
   envBool,
@@ -77,6 +82,11 @@ export const p33ConfigSchema = z.object({
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
     .describe("Allow a loopback BINANCE_BASE_URL (test exchanges only)"),
+  EXCHANGE_RATE_LIMIT_SHARE_PCT: envInt({ min: 1, max: 100 })
+    .default(10)
+    .describe(
+      "Percent of the account's venue limits (request weight per minute, mostly the positions call) this process may use; the rest is left to the Apply Layer on the same account",
+    ),
   P33_CONSUMER_NAME: envString()
     .optional()
     .describe(
@@ -110,7 +120,8 @@ export function venueCredentials(cfg: P33Config): VenueCredentials {
 
 /**
  * Problems that stop the service before it connects anywhere, as one line: missing credentials of a live
- * venue, or a base URL the venue may not use. null when the venue is usable.
+ * venue, a base URL the venue may not use, or a poll interval whose positions calls need more request weight
+ * than the process's share of the venue's limit. null when the venue is usable.
  */
 export function venueProblem(cfg: P33Config): string | null {
   const venue = cfg.P33_EXCHANGE;
@@ -132,6 +143,14 @@ export function venueProblem(cfg: P33Config): string | null {
   } catch (err) {
     if (err instanceof ExchangeConfigError) return `P33_EXCHANGE=${venue}: ${err.message}`;
     throw err;
+  }
+  const weight = BINANCE_USDM_LIMITS.weight1m;
+  const perMinute = Math.ceil(
+    (weight.intervalMs / 1000 / cfg.P33_POLL_SEC) * BINANCE_ENDPOINT_COSTS.positions.weight1m,
+  );
+  const share = Math.floor((weight.limit * cfg.EXCHANGE_RATE_LIMIT_SHARE_PCT) / 100);
+  if (perMinute > share) {
+    return `P33_POLL_SEC=${cfg.P33_POLL_SEC} needs ${perMinute} request weight per minute for the positions calls, EXCHANGE_RATE_LIMIT_SHARE_PCT=${cfg.EXCHANGE_RATE_LIMIT_SHARE_PCT} gives ${share} of the venue's ${weight.limit}: raise the share or the interval`;
   }
   return null;
 }

@@ -58,6 +58,7 @@ function defaultExchange(cfg: P33Config): (redis: Redis, observer: ExchangeObser
       ...(creds.apiSecret !== undefined ? { apiSecret: creds.apiSecret } : {}),
       ...(cfg.BINANCE_BASE_URL !== undefined ? { baseUrl: cfg.BINANCE_BASE_URL } : {}),
       allowLoopback: cfg.APPLY_ALLOW_LOOPBACK_EXCHANGE,
+      rateLimitSharePct: cfg.EXCHANGE_RATE_LIMIT_SHARE_PCT,
     });
   };
 }

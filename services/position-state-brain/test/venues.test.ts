@@ -79,6 +79,18 @@ describe("venues", () => {
     expect(stderr).toContain("not allowed");
   });
 
+  it("a poll interval needing more request weight than the share is refused with a one-line reason", async () => {
+    const { code, stderr } = await refusedStart({
+      P33_EXCHANGE: "testnet",
+      BINANCE_TESTNET_API_KEY: "k",
+      BINANCE_TESTNET_API_SECRET: "s",
+      P33_POLL_SEC: "0.5",
+    });
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("EXCHANGE_RATE_LIMIT_SHARE_PCT=10 gives 240");
+  });
+
   it("testnet venue: allows from the venue's positions; an outage gives bounded no_exchange_snapshot / stale denies", async () => {
     const db = 2;
     const client = redis.client(db);
@@ -89,6 +101,8 @@ describe("venues", () => {
       BINANCE_BASE_URL: fake.baseUrl,
       APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
       P33_STALE_THRESHOLD_SEC: "1",
+      // A positions call every 0.2 s weighs 1,500 of the IP's 2,400 per minute.
+      EXCHANGE_RATE_LIMIT_SHARE_PCT: "100",
     });
     running.push(brain);
     const ok = makePlan("BTCUSDT", { action: "PARTIAL_50" });

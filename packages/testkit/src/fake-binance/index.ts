@@ -1,3 +1,4 @@
+export { BINANCE_USDM_RATE_LIMITS, type FakeRateLimit, type FakeRateLimits } from "./rate-limits.js";
 export { DEFAULT_FAKE_SYMBOLS, startFakeBinance } from "./server.js";
 export type {
   FakeBinance,

@@ -4,6 +4,7 @@ import { cancelAlgoOrder, newAlgoOrder, queryAlgoOrder } from "./algo.js";
 import { errors, FakeApiError } from "./api-error.js";
 import { verifySigned } from "./auth.js";
 import { FakeEngine, type Params } from "./engine.js";
+import { FakeRateLimiter } from "./rate-limits.js";
 import type {
   FakeBinance,
   FakeBinanceOptions,
@@ -57,7 +58,7 @@ interface Route {
   signed: boolean;
   /** IP request weight (X-MBX-USED-WEIGHT-1M). */
   weight: number;
-  /** Counts toward X-MBX-ORDER-COUNT-1M. */
+  /** Counts toward the order limits (X-MBX-ORDER-COUNT-10S / -1M). */
   order: boolean;
   handle(params: Params, serverNowMs: number): unknown;
 }
@@ -66,7 +67,8 @@ type ActiveFault = FakeFaultSpec & { remaining: number };
 
 /**
  * A loopback HTTP server speaking the Binance USDⓈ-M REST endpoints the exchange adapter uses, with
- * Binance's request signing, recvWindow, error codes and rate-limit headers, and injectable faults.
+ * Binance's request signing, recvWindow, error codes, rate limits (429 / 418 with Retry-After, see
+ * rate-limits.ts) and rate-limit headers, and injectable faults.
  * Only node:http and node:crypto; binds 127.0.0.1 on a kernel-chosen port.
  */
 export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBinance> {
@@ -82,17 +84,8 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
   const serverNow = (): number => Date.now() + skewMs;
   let faults: ActiveFault[] = [];
   let log: FakeRequestRecord[] = [];
-  let minute = -1;
-  let weight = 0;
-  let orderCount = 0;
-  const rollMinute = (): void => {
-    const m = Math.floor(serverNow() / 60_000);
-    if (m !== minute) {
-      minute = m;
-      weight = 0;
-      orderCount = 0;
-    }
-  };
+  const limiter = new FakeRateLimiter(opts.rateLimits);
+  const refusals = { status429: 0, status418: 0 };
 
   const routes: Record<string, Route> = {
     "GET /fapi/v1/ping": { signed: false, weight: 1, order: false, handle: () => ({}) },
@@ -186,19 +179,25 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
       atMs: Date.now(),
     };
     log.push(record);
-    rollMinute();
+    res.once("finish", () => {
+      if (res.statusCode === 429) refusals.status429 += 1;
+      else if (res.statusCode === 418) refusals.status418 += 1;
+    });
     const route = routes[`${method} ${path}`];
-    if (route !== undefined) {
-      weight += route.weight;
-      if (route.order) orderCount += 1;
-    }
-    const headers: Record<string, string> = { "X-MBX-USED-WEIGHT-1M": String(weight) };
+    const admission =
+      route === undefined ? ({ kind: "ok" } as const) : limiter.admit(route.weight, route.order, serverNow());
+    const counts = limiter.counts(serverNow());
+    const headers: Record<string, string> = { "X-MBX-USED-WEIGHT-1M": String(counts.weight) };
     if (route?.order) {
-      headers["X-MBX-ORDER-COUNT-1M"] = String(orderCount);
-      headers["X-MBX-ORDER-COUNT-10S"] = String(orderCount);
+      headers["X-MBX-ORDER-COUNT-10S"] = String(counts.ordersShort);
+      headers["X-MBX-ORDER-COUNT-1M"] = String(counts.ordersLong);
     }
     try {
       if (route === undefined) throw errors.notFound();
+      if (admission.kind === "refused") {
+        headers["Retry-After"] = String(admission.retryAfterSec);
+        throw new FakeApiError(admission.code, admission.msg, admission.status);
+      }
       if (route.signed) {
         const key = req.headers["x-mbx-apikey"];
         verifySigned(rawQuery, rawBody, Array.isArray(key) ? key[0] : key, params, opts, serverNow());
@@ -295,8 +294,18 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
     setDualSidePosition(dual) {
       engine.dualSidePosition = dual;
     },
-    usedWeight1m: () => weight,
-    orderCount1m: () => orderCount,
+    usedWeight1m: () => limiter.counts(serverNow()).weight,
+    orderCount1m: () => limiter.counts(serverNow()).ordersLong,
+    orderCount10s: () => limiter.counts(serverNow()).ordersShort,
+    addRateLimitUsage(usage) {
+      limiter.addUsage(usage, serverNow());
+    },
+    rateLimitRefusals: () => ({ ...refusals }),
+    resetRateLimits() {
+      limiter.reset();
+      refusals.status429 = 0;
+      refusals.status418 = 0;
+    },
   };
 }
 

@@ -1,5 +1,7 @@
 /** Public types of the FakeBinance test server. */
 
+import type { FakeRateLimits } from "./rate-limits.js";
+
 export interface FakeSymbolSpec {
   symbol: string;
   /** LOT_SIZE filter. */
@@ -42,6 +44,8 @@ export interface FakeBinanceOptions {
   clockSkewMs?: number;
   /** Hedge mode (dualSidePosition) instead of one-way. */
   dualSidePosition?: boolean;
+  /** The venue's limits (default: Binance USDⓈ-M's published ones); tests scale them down. */
+  rateLimits?: Partial<FakeRateLimits>;
 }
 
 export interface FakeOrder {
@@ -129,8 +133,16 @@ export interface FakeBinance {
   clearRequests(): void;
   setClockSkew(ms: number): void;
   setDualSidePosition(dual: boolean): void;
-  /** Request weight counted in the current minute (what X-MBX-USED-WEIGHT-1M reports). */
+  /** Request weight counted in the current interval (what X-MBX-USED-WEIGHT-1M reports). */
   usedWeight1m(): number;
-  /** Orders counted in the current minute (what X-MBX-ORDER-COUNT-1M reports). */
+  /** Orders counted in the current long interval (what X-MBX-ORDER-COUNT-1M reports). */
   orderCount1m(): number;
+  /** Orders counted in the current short interval (what X-MBX-ORDER-COUNT-10S reports). */
+  orderCount10s(): number;
+  /** Count usage by another process of the same IP / account in the current intervals. */
+  addRateLimitUsage(usage: { weight?: number; orders?: number }): void;
+  /** How many answers were 429 (limit exceeded) and 418 (IP banned), whatever the cause. */
+  rateLimitRefusals(): { status429: number; status418: number };
+  /** Forget the rate-limit counts, back-offs, bans and the refusal counters. */
+  resetRateLimits(): void;
 }

@@ -153,6 +153,8 @@ export class QuantumSystem {
         APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
         P33_ALLOWLIST: symbols,
         P33_POLL_SEC: "0.2",
+        // A positions call every 0.2 s weighs 1,500 of the IP's 2,400 per minute: more than P3.3's default share.
+        EXCHANGE_RATE_LIMIT_SHARE_PCT: "100",
         P33_COOLDOWN_SEC: "0",
         P33_QTY_TOLERANCE_PCT: "1",
         P33_CLAIM_IDLE_MS: "2000",
