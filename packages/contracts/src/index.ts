@@ -28,6 +28,7 @@ export {
 export type { JsonObject, JsonValue } from "./json.js";
 export {
   ALERT_STREAM_MAXLEN,
+  AUDIT_STREAM_MAXLEN,
   DEFAULT_STREAM_MAXLEN,
   groups,
   keyPatterns,
@@ -62,6 +63,14 @@ export {
   MAX_RAW_KEY_CHARS,
   MAX_RAW_VALUE_CHARS,
 } from "./messages/dead-letter.js";
+export {
+  type AuditEntry,
+  decodeAuditEntry,
+  EXTERNAL_ACTOR,
+  EXTERNAL_COMMAND,
+  encodeAuditEntry,
+  MAX_AUDIT_TEXT_CHARS,
+} from "./messages/audit-entry.js";
 export {
   decodeExecRecord,
   type ExecRecord,
