@@ -1,4 +1,18 @@
 export {
+  type AuditChange,
+  type AuditRow,
+  atomicChange,
+  lastChangeOf,
+  queueAudit,
+} from "./commands/audit.js";
+export {
+  CLOSE_FRACTIONS,
+  type CloseOptions,
+  type CloseResult,
+  closePosition,
+  operatorProposal,
+} from "./commands/close.js";
+export {
   lastMinutes,
   minuteLabel,
   parseSymbolReason,
@@ -44,6 +58,7 @@ export {
   probeHealth,
   type ServiceHealth,
 } from "./commands/health.js";
+export { type HoldResult, setHold } from "./commands/hold.js";
 export type { KeyView } from "./commands/key-view.js";
 export {
   type KillSetOptions,
@@ -53,8 +68,10 @@ export {
   setKillSwitch,
 } from "./commands/kill.js";
 export {
+  type LedgerAdoptResult,
   type LedgerSetResult,
   type LedgerShowResult,
+  ledgerAdopt,
   ledgerSet,
   ledgerShow,
   type PositionResult,
@@ -69,15 +86,32 @@ export {
   permitShow,
 } from "./commands/permit.js";
 export {
+  type P33Timing,
+  type PositionRow,
+  type PositionsResult,
+  p33Timing,
+  positions,
+} from "./commands/positions.js";
+export {
+  effectiveMode,
   KNOWN_SERVICES,
   type ModeResult,
+  type ResolvedMode,
   readServiceStatuses,
-  resolveApplyMode,
   type ServiceStatusRow,
   STALE_AFTER_SEC,
 } from "./commands/services.js";
 export { type StateSetResult, type StateShowResult, stateSet, stateShow } from "./commands/state.js";
 export { type StatusResult, statusSnapshot } from "./commands/status.js";
+export {
+  listAlerts,
+  listAudit,
+  listDeadLetters,
+  listResults,
+  type StreamListResult,
+  type StreamRow,
+} from "./commands/stream-list.js";
+export { allowlistedSymbol, reportedAllowlist } from "./commands/symbols.js";
 export { CommandFailedError } from "./errors/command-failed-error.js";
 export { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
 export { UsageError } from "./errors/usage-error.js";

@@ -55,6 +55,14 @@ export {
   errorFieldOf,
 } from "./messages/apply-result.js";
 export {
+  type AuditEntry,
+  decodeAuditEntry,
+  EXTERNAL_ACTOR,
+  EXTERNAL_COMMAND,
+  encodeAuditEntry,
+  MAX_AUDIT_TEXT_CHARS,
+} from "./messages/audit-entry.js";
+export {
   buildDeadLetter,
   type DeadLetter,
   type DeadLetterInput,
@@ -63,14 +71,6 @@ export {
   MAX_RAW_KEY_CHARS,
   MAX_RAW_VALUE_CHARS,
 } from "./messages/dead-letter.js";
-export {
-  type AuditEntry,
-  decodeAuditEntry,
-  EXTERNAL_ACTOR,
-  EXTERNAL_COMMAND,
-  encodeAuditEntry,
-  MAX_AUDIT_TEXT_CHARS,
-} from "./messages/audit-entry.js";
 export {
   decodeExecRecord,
   type ExecRecord,
