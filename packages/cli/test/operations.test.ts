@@ -11,6 +11,7 @@ import {
 import { freePort, readStream, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../src/program.js";
 import { requireBuiltCli, runCtl, writeServiceStatus } from "./helpers.js";
 
 // The new operator commands through the real binary (dist/main.js) against a real Redis: every mutating
@@ -23,12 +24,35 @@ let url: string;
 const PLAN = "ba3cbf84bf17f3a2";
 const ACTOR = `alice@${hostname()}`;
 
-const ctl = (args: string[], env: Record<string, string> = {}) =>
+/**
+ * quantumctl through its run() entry (in-process: each call would otherwise start a node process), with the
+ * actor `<USER>@<this host>` as the binary computes it. The process form is used below where it matters.
+ */
+async function ctl(args: string[], env: Record<string, string> = {}, redisUrl: string | null = url) {
+  const out = { code: 0, stdout: "", stderr: "" };
+  const user = env.USER ?? "alice";
+  out.code = await runCli([...args, ...(redisUrl === null ? [] : ["--redis-url", redisUrl])], {
+    stdout: (t) => {
+      out.stdout += t;
+    },
+    stderr: (t) => {
+      out.stderr += t;
+    },
+    env,
+    isTTY: false,
+    defaultActor: `${user}@${hostname()}`,
+    onInterrupt: () => () => undefined,
+  });
+  return out;
+}
+
+/** The built binary as a separate process. */
+const ctlProcess = (args: string[], env: Record<string, string> = {}) =>
   runCtl([...args, "--redis-url", url], { USER: "alice", ...env });
 
-/** Everything in the database: key names, and every stream's length (for "nothing written"). */
+/** Everything in the database but the service status hashes (heartbeats): for "nothing written". */
 async function dump(): Promise<string> {
-  const names = (await r.keys("*")).sort();
+  const names = (await r.keys("*")).filter((k) => !k.startsWith("quantum:service:")).sort();
   const parts: string[] = [];
   for (const k of names) {
     const type = await r.type(k);
@@ -69,6 +93,7 @@ async function snapshot(symbol: string, amt: string, ageSec: number): Promise<vo
   );
 }
 
+/** A live Apply Layer's status hash with its allowlist (a fresh heartbeat: call it again before each step). */
 async function applyLayerStatus(mode = "paper"): Promise<void> {
   await writeServiceStatus(r, "apply-layer", { mode, venue: mode });
   await r.hset(keys.serviceStatus("apply-layer"), "allowlist", "BTCUSDT,ETHUSDT");
@@ -146,6 +171,7 @@ describe("audit trail", () => {
     for (const [i, step] of steps.entries()) {
       // P3.3 keeps the snapshot fresh; here it is written just before it is adopted.
       if (step.command === "ledger adopt") await snapshot("BTCUSDT", "0.400", 0);
+      await applyLayerStatus();
       const res = await ctl(step.args);
       expect(res.code, `${step.args.join(" ")}: ${res.stderr}`).toBe(step.code);
       const entries = await auditEntries();
@@ -181,14 +207,14 @@ describe("audit trail", () => {
     expect((await ctl(["kill", "off"], { USER: "bob" })).code).toBe(0);
     // A raw SET outside quantumctl, no Apply Layer running to record it yet: the halt is not bob's.
     await r.set(keys.killSwitch, "true");
-    const raw = await ctl(["kill", "status", "--json", "--mode", "paper"]);
+    const raw = await ctlProcess(["kill", "status", "--json", "--mode", "paper"]);
     expect(raw.code).toBe(3);
     expect(JSON.parse(raw.stdout)).toMatchObject({
       halted: true,
       by: "unknown (changed outside quantumctl)",
       reason: null,
     });
-    expect((await ctl(["kill", "on", "--reason", "again"], { USER: "carol" })).code).toBe(0);
+    expect((await ctlProcess(["kill", "on", "--reason", "again"], { USER: "carol" })).code).toBe(0);
     const status = await ctl(["kill", "status", "--mode", "paper"]);
     expect(status.code).toBe(3);
     expect(status.stdout).toContain("kill switch ON — trading halted");
@@ -200,7 +226,8 @@ describe("audit trail", () => {
 describe("refusals: clear message, documented exit code, nothing written", () => {
   it("kill with no subcommand (and every other command group) is a usage error", async () => {
     for (const group of ["kill", "state", "permit", "ledger", "hold"]) {
-      const res = await runCtl([group]);
+      // The binary for kill (what a script runs), run() for the others; no --redis-url: a group takes no options.
+      const res = group === "kill" ? await runCtl([group]) : await ctl([group], {}, null);
       expect(res.code, group).toBe(2);
       expect(res.stderr).toContain(`${group}: a subcommand is required`);
     }
@@ -235,6 +262,7 @@ describe("refusals: clear message, documented exit code, nothing written", () =>
       { args: ["state", "set", "PAUSED"], code: 2, message: "expected one of" },
     ];
     for (const c of cases) {
+      await applyLayerStatus("production");
       const res = await ctl(c.args);
       expect(res.code, `${c.args.join(" ")}: ${res.stderr}`).toBe(c.code);
       expect(res.stderr, c.args.join(" ")).toContain(c.message);
@@ -244,6 +272,9 @@ describe("refusals: clear message, documented exit code, nothing written", () =>
 
   it("Redis down: exit 1 and a clear message for every new command", async () => {
     const dead = `redis://127.0.0.1:${await freePort()}/0`;
+    const binary = await runCtl(["close", "BTCUSDT", "--reason", "x", "--redis-url", dead]);
+    expect(binary.code).toBe(1);
+    expect(binary.stderr).toContain("cannot reach Redis");
     for (const args of [
       ["close", "BTCUSDT", "--reason", "x"],
       ["hold", "on", "BTCUSDT", "--reason", "x"],
@@ -254,7 +285,7 @@ describe("refusals: clear message, documented exit code, nothing written", () =>
       ["alerts"],
       ["audit"],
     ]) {
-      const res = await runCtl([...args, "--redis-url", dead]);
+      const res = await ctl(args, {}, dead);
       expect(res.code, args.join(" ")).toBe(1);
       expect(res.stderr).toContain("cannot reach Redis");
     }
