@@ -65,14 +65,21 @@ describe("recordExternalChange (script)", () => {
       },
     ]);
     expect(await r.mget(keys.killSwitchBy, keys.killSwitchAt)).toEqual(["external", "1769929500.000"]);
-    await r.set(keys.killSwitchReason, "stale reason of an earlier operator");
+    // The runbook's raw form writes a reason with the value: it is kept and recorded with the change.
+    await r.mset(keys.killSwitch, "false", keys.killSwitchReason, "raw resume INC-9");
+    expect(await recordExternalChange(r, KILL)).toBe(true);
+    expect((await audit(r)).at(-1)).toMatchObject({
+      before: "true",
+      after: "false",
+      reason: "raw resume INC-9",
+    });
+    expect(await r.get(keys.killSwitchReason)).toBe("raw resume INC-9");
     await r.del(keys.killSwitch);
     expect(await recordExternalChange(r, KILL)).toBe(true);
-    expect((await audit(r)).at(-1)).toMatchObject({ before: "true", after: "" });
-    expect(await r.exists(keys.killSwitchReason)).toBe(0);
+    expect((await audit(r)).at(-1)).toMatchObject({ before: "false", after: "" });
     await quantumctlKillOn(r);
     expect(await recordExternalChange(r, KILL)).toBe(false);
-    expect(await audit(r)).toHaveLength(2);
+    expect(await audit(r)).toHaveLength(3);
   });
 });
 
