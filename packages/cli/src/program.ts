@@ -18,6 +18,7 @@ import { statusSnapshot } from "./commands/status.js";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
 import { UsageError } from "./errors/usage-error.js";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.js";
+import { addLedgerAdopt, addOperations } from "./program-ops.js";
 import {
   renderKillSet,
   renderKillStatus,
@@ -35,21 +36,23 @@ import {
   renderPosition,
 } from "./render/records.js";
 import { renderStatus } from "./render/status.js";
-import { type CliIo, type CommonOptions, Invocation, numberOption, outcome, timeOption } from "./run.js";
+import {
+  type CliIo,
+  type CommonOptions,
+  common,
+  Invocation,
+  numberOption,
+  outcome,
+  timeOption,
+} from "./run.js";
 import { watchStatus } from "./watch.js";
 
 const VERSION = "0.1.0";
 
-function common(cmd: Command): Command {
-  return cmd
-    .option("--redis-url <url>", "Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)")
-    .option("--json", "machine-readable output: one JSON document on stdout");
-}
-
 const modeOption = () =>
   new Option(
     "--mode <mode>",
-    "Apply Layer mode used to judge a missing key (default: apply-layer status, APPLY_MODE, else production)",
+    "mode used to judge a missing key (default: the live services' status, APPLY_MODE, else production)",
   ).choices(APPLY_MODES);
 
 function healthOpts(o: { host?: string; timeout?: string; services?: string }) {
@@ -75,7 +78,7 @@ function addKill(program: Command, inv: Invocation): void {
     common(
       kill
         .command(on ? "on" : "off")
-        .description(on ? "halt all execution (requires --reason)" : "arm execution again")
+        .description(on ? "halt all trading (requires --reason)" : "allow trading again")
         .option(
           "--reason <text>",
           on ? "why (required)" : "why (optional; clears the old reason when omitted)",
@@ -117,7 +120,7 @@ function addKill(program: Command, inv: Invocation): void {
   common(
     kill
       .command("status")
-      .description("show the kill switch; exit 0 armed, 3 halted")
+      .description("show the kill switch and who changed it last; exit 0 OFF, 3 ON (halted)")
       .addOption(modeOption()),
   ).action(async (o: CommonOptions & { mode?: ApplyMode }) => {
     await inv.withRedis(o, async (redis) => {
@@ -136,9 +139,18 @@ function addState(program: Command, inv: Invocation): void {
     state
       .command("set")
       .description("set the trading state")
-      .addArgument(new Argument("<state>", TRADING_STATES.join("|"))),
-  ).action(async (value: string, o: CommonOptions) => {
-    await inv.withRedis(o, async (redis) => outcome(await stateSet(redis, value), renderStateSet));
+      .addArgument(new Argument("<state>", TRADING_STATES.join("|")))
+      .option("--reason <text>", "why (recorded with the change and in the audit stream)"),
+  ).action(async (value: string, o: CommonOptions & { reason?: string }) => {
+    await inv.withRedis(o, async (redis) =>
+      outcome(
+        await stateSet(redis, value, {
+          by: inv.io.defaultActor,
+          ...(o.reason !== undefined ? { reason: o.reason } : {}),
+        }),
+        renderStateSet,
+      ),
+    );
   });
   common(state.command("show").description("show the trading state; exit 3 when HALTED")).action(
     async (o: CommonOptions) => {
@@ -168,19 +180,20 @@ function addRecords(program: Command, inv: Invocation): void {
   common(
     permit
       .command("grant")
-      .description("write a Governor permit (EX 60) - non-production only, refused (exit 2) in production")
+      .description(
+        "write a Governor permit (EX 60); refused (exit 2) unless a live service reports a non-production mode",
+      )
       .argument("<plan_id>")
       .option("--symbol <symbol>", "symbol (default: from the P3.3 permit, exec record or apply.plan)")
       .option("--qty <qty>", "computed_qty (decimal)")
       .option("--production", "declare this a production Redis (always refused)"),
   ).action(
     async (planId: string, o: CommonOptions & { symbol?: string; qty?: string; production?: boolean }) => {
-      const production =
-        o.production === true || inv.io.env.APPLY_MODE?.trim().toLowerCase() === "production";
       await inv.withRedis(o, async (redis) =>
         outcome(
           await permitGrant(redis, planId, {
-            production,
+            production: o.production === true,
+            by: inv.io.defaultActor,
             ...(o.symbol !== undefined ? { symbol: o.symbol } : {}),
             ...(o.qty !== undefined ? { qty: o.qty } : {}),
           }),
@@ -200,10 +213,20 @@ function addRecords(program: Command, inv: Invocation): void {
       .command("set")
       .argument("<symbol>")
       .argument("<amt>", "signed decimal amount")
-      .description("fix the ledger (source=operator)"),
-  ).action(async (symbol: string, amt: string, o: CommonOptions) => {
-    await inv.withRedis(o, async (redis) => outcome(await ledgerSet(redis, symbol, amt), renderLedgerSet));
+      .description("fix the ledger (source=operator)")
+      .option("--reason <text>", "why (recorded in the audit stream)"),
+  ).action(async (symbol: string, amt: string, o: CommonOptions & { reason?: string }) => {
+    await inv.withRedis(o, async (redis) =>
+      outcome(
+        await ledgerSet(redis, symbol, amt, {
+          by: inv.io.defaultActor,
+          ...(o.reason !== undefined ? { reason: o.reason } : {}),
+        }),
+        renderLedgerSet,
+      ),
+    );
   });
+  addLedgerAdopt(ledger, inv);
   common(
     program
       .command("position")
@@ -320,7 +343,7 @@ function addHealthStatus(program: Command, inv: Invocation): void {
 export function buildProgram(inv: Invocation): Command {
   const program = new Command("quantumctl")
     .description(
-      "Operator CLI of Quantum P3 (kill switch, trading state, permits, ledger, P3.5 dashboard, health)",
+      "Operator CLI of Quantum P3 (kill switch, trading state, permits, ledger, positions, close, audit, P3.5 dashboard, health)",
     )
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
@@ -335,11 +358,20 @@ export function buildProgram(inv: Invocation): Command {
   addRecords(program, inv);
   addDashboard(program, inv);
   addHealthStatus(program, inv);
-  // Every subcommand: commander errors throw (exitOverride) and print through io.
+  addOperations(program, inv);
+  // Every subcommand: commander errors throw (exitOverride) and print through io; a command group called
+  // without its subcommand (`quantumctl kill`) is a usage error, never a silent success.
   const apply = (cmd: Command) => {
     cmd
       .exitOverride()
       .configureOutput({ writeOut: (s) => inv.io.stdout(s), writeErr: (s) => inv.io.stderr(s) });
+    if (cmd.commands.length > 0) {
+      const names = cmd.commands.map((c) => c.name()).join(", ");
+      cmd.action(() => {
+        cmd.outputHelp({ error: true });
+        throw new UsageError(`${cmd.name()}: a subcommand is required (${names})`);
+      });
+    }
     cmd.commands.forEach(apply);
   };
   program.commands.forEach(apply);

@@ -1,3 +1,4 @@
+import type { Command } from "commander";
 import type { Redis } from "ioredis";
 import { CommandFailedError } from "./errors/command-failed-error.js";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
@@ -16,6 +17,13 @@ export interface CliIo {
   readonly defaultActor: string;
   /** Register a SIGINT handler; returns the unregister function. */
   onInterrupt(handler: () => void): () => void;
+}
+
+/** Add the options every command takes. */
+export function common(cmd: Command): Command {
+  return cmd
+    .option("--redis-url <url>", "Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)")
+    .option("--json", "machine-readable output: one JSON document on stdout");
 }
 
 /** The options every command takes. */

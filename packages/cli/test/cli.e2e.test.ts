@@ -91,12 +91,12 @@ describe("kill switch round trip", () => {
 
     const status = await ctl(["kill", "status", "--mode", "paper"]);
     expect(status.code).toBe(3);
-    expect(status.stdout).toContain("HALTED");
+    expect(status.stdout).toContain("kill switch ON — trading halted");
     expect(status.stdout).toContain("exchange incident");
 
     const off = await ctl(["kill", "off"]);
     expect(off.code).toBe(0);
-    expect(off.stdout).toContain("kill switch off");
+    expect(off.stdout).toContain("kill switch OFF — trading allowed");
     expect(off.stdout).toContain("aof: off");
     const after = await ctl(["kill", "status", "--json"]);
     expect(after.code).toBe(0);
@@ -108,7 +108,7 @@ describe("kill switch round trip", () => {
     });
   });
 
-  it("judges a missing key per mode: --mode, APPLY_MODE, apply-layer status, else production", async () => {
+  it("judges a missing key per mode: --mode, live services, APPLY_MODE, else production", async () => {
     expect((await ctl(["kill", "status", "--mode", "paper"])).code).toBe(0);
     expect((await ctl(["kill", "status", "--mode", "production"])).code).toBe(3);
     expect((await ctl(["kill", "status"])).code).toBe(3);
@@ -118,7 +118,7 @@ describe("kill switch round trip", () => {
     expect(prod.code).toBe(3);
     expect(JSON.parse(prod.stdout)).toMatchObject({
       mode: "production",
-      modeSource: "apply-layer status",
+      modeSource: "live service",
       keyPresent: false,
     });
     expect((await ctl(["kill", "status", "--mode", "bogus"])).code).toBe(2);
@@ -334,7 +334,7 @@ describe("health and status", () => {
     await r.set(keys.killSwitch, "true");
     const once = await ctl(["status", "--mode", "paper"]);
     expect(once.code).toBe(0);
-    expect(once.stdout).toContain("kill switch: HALTED");
+    expect(once.stdout).toContain("kill switch ON — trading halted");
     expect(once.stdout).not.toContain("\u001b[");
 
     const child = spawn(

@@ -118,7 +118,7 @@ describe("kill on / off", () => {
     expect(await r.get(keys.killSwitchBy)).toBe("bob");
     await setKillSwitch(r, false, { by: "bob", reason: "incident over" });
     expect(await r.get(keys.killSwitchReason)).toBe("incident over");
-    expect(renderKillSet(off, plain)).toContain("kill switch off");
+    expect(renderKillSet(off, plain)).toContain("kill switch OFF — trading allowed");
   });
 });
 
@@ -132,7 +132,7 @@ describe("kill status", () => {
     }
   });
 
-  it("judges a missing key by mode: option, apply-layer status, APPLY_MODE, else production", async () => {
+  it("judges a missing key by mode: option, live services, APPLY_MODE, else production", async () => {
     expect(await killStatus(r, { mode: "paper" })).toMatchObject({
       halted: false,
       modeSource: "option",
@@ -149,7 +149,7 @@ describe("kill status", () => {
     expect(await killStatus(r, { envMode: "production" })).toMatchObject({
       halted: false,
       mode: "dry_run",
-      modeSource: "apply-layer status",
+      modeSource: "live service",
     });
     await writeServiceStatus(r, "apply-layer", { mode: "production", venue: "production" });
     expect(await killStatus(r)).toMatchObject({ halted: true, mode: "production" });
@@ -210,16 +210,16 @@ describe("durability confirmation", () => {
 describe("trading state", () => {
   it("sets case-insensitively, shows, and fails closed on unknown values", async () => {
     expect(await stateShow(r)).toMatchObject({ state: "ACTIVE", halted: false, value: null });
-    const set = await stateSet(r, "reduce_only");
+    const set = await stateSet(r, "reduce_only", { by: "ops" });
     expect(set).toMatchObject({ state: "REDUCE_ONLY", previous: { state: "ACTIVE" } });
     expect(await r.get(keys.tradingState)).toBe("REDUCE_ONLY");
-    await stateSet(r, "HALTED");
+    await stateSet(r, "HALTED", { by: "ops" });
     expect(await stateShow(r)).toMatchObject({ state: "HALTED", halted: true });
     await r.set(keys.tradingState, "PAUSED");
     const unknown = await stateShow(r);
     expect(unknown).toMatchObject({ state: "HALTED", halted: true });
     expect(unknown.explanation).toContain("fail closed");
-    await expect(stateSet(r, "STOPPED")).rejects.toThrow(UsageError);
+    await expect(stateSet(r, "STOPPED", { by: "ops" })).rejects.toThrow(UsageError);
     expect(await r.get(keys.tradingState)).toBe("PAUSED");
   });
 });
@@ -309,7 +309,7 @@ describe("status", () => {
     expect(s.lastResults[0]?.ageSec).toBeCloseTo(3, 0);
     expect(s.lastAlerts[0]).toMatchObject({ severity: "HIGH", reason: "governor_denied" });
     const text = renderStatus(s, plain);
-    expect(text).toContain("HALTED");
+    expect(text).toContain("kill switch ON — trading halted");
     expect(text).toMatch(/5m\s+4\s+EXECUTE 75\.0% BLOCKED 25\.0%/);
   });
 });

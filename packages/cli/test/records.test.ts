@@ -112,9 +112,13 @@ describe("permit show", () => {
 });
 
 describe("permit grant", () => {
+  beforeEach(async () => {
+    await writeServiceStatus(r, "apply-layer", { mode: "paper", venue: "paper" });
+  });
+
   it("writes a decodable Governor permit with EX 60, symbol from apply.plan", async () => {
     await writePlan(PLAN, "ETHUSDT");
-    const g = await permitGrant(r, PLAN, { qty: "0.5", nowMs: 1_769_929_500_000 });
+    const g = await permitGrant(r, PLAN, { by: "ops", qty: "0.5", nowMs: 1_769_929_500_000 });
     expect(g.symbolSource).toBe("apply.plan");
     const raw = await r.get(keys.governorPermit(PLAN));
     const d = decodeGovernorPermit(raw);
@@ -131,7 +135,7 @@ describe("permit grant", () => {
     expect(ttl).toBeGreaterThan(55);
     expect(ttl).toBeLessThanOrEqual(60);
     expect(g.replaced).toBeNull();
-    const again = await permitGrant(r, PLAN, { symbol: "ethusdt" });
+    const again = await permitGrant(r, PLAN, { by: "ops", symbol: "ethusdt" });
     expect(again.symbolSource).toBe("option");
     expect(again.replaced).toBe(raw);
   });
@@ -151,27 +155,31 @@ describe("permit grant", () => {
         resultPublished: true,
       }),
     );
-    const g = await permitGrant(r, PLAN);
+    const g = await permitGrant(r, PLAN, { by: "ops" });
     expect(g.permit.symbol).toBe("SOLUSDT");
     expect(g.symbolSource).toBe("p33 permit");
     expect(g.warnings.join(" ")).toContain("state FILLED");
   });
 
   it("needs --symbol when the plan cannot be found, and validates --qty", async () => {
-    await expect(permitGrant(r, PLAN)).rejects.toThrow(/pass --symbol/);
-    await expect(permitGrant(r, PLAN, { symbol: "BTCUSDT", qty: "-1" })).rejects.toThrow(UsageError);
-    await expect(permitGrant(r, PLAN, { symbol: "BTCUSDT", qty: "1e3" })).rejects.toThrow(UsageError);
+    await expect(permitGrant(r, PLAN, { by: "ops" })).rejects.toThrow(/pass --symbol/);
+    await expect(permitGrant(r, PLAN, { by: "ops", symbol: "BTCUSDT", qty: "-1" })).rejects.toThrow(
+      UsageError,
+    );
+    await expect(permitGrant(r, PLAN, { by: "ops", symbol: "BTCUSDT", qty: "1e3" })).rejects.toThrow(
+      UsageError,
+    );
     expect(await r.exists(keys.governorPermit(PLAN))).toBe(0);
   });
 
-  it("is REFUSED in production: flag, apply-layer mode, or a production venue", async () => {
+  it("is REFUSED unless a live service reports a non-production mode: flag, production, none or stale", async () => {
     const refused = async () => {
-      const err = await permitGrant(r, PLAN, { symbol: "BTCUSDT" }).catch((e: unknown) => e);
+      const err = await permitGrant(r, PLAN, { by: "ops", symbol: "BTCUSDT" }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as UsageError).code).toBe("refused_in_production");
       expect(await r.exists(keys.governorPermit(PLAN))).toBe(0);
     };
-    const flagged = await permitGrant(r, PLAN, { symbol: "BTCUSDT", production: true }).catch(
+    const flagged = await permitGrant(r, PLAN, { by: "ops", symbol: "BTCUSDT", production: true }).catch(
       (e: unknown) => e,
     );
     expect((flagged as UsageError).code).toBe("refused_in_production");
@@ -182,8 +190,14 @@ describe("permit grant", () => {
     await writeServiceStatus(r, "position-state-brain", { mode: "production", venue: "production" });
     await refused();
     await r.flushdb();
+    await refused(); // no service reports a mode: may be production
+    await writeServiceStatus(r, "apply-layer", { mode: "paper", venue: "paper", heartbeatAgeSec: 25 });
+    await refused(); // only a stale status
+    await r.flushdb();
     await writeServiceStatus(r, "apply-layer", { mode: "testnet", venue: "testnet" });
-    await expect(permitGrant(r, PLAN, { symbol: "BTCUSDT" })).resolves.toMatchObject({ planId: PLAN });
+    await expect(permitGrant(r, PLAN, { by: "ops", symbol: "BTCUSDT" })).resolves.toMatchObject({
+      planId: PLAN,
+    });
   });
 });
 
@@ -193,7 +207,7 @@ describe("ledger", () => {
       keys.positionLedger("BTCUSDT"),
       encodePositionLedger({ lastKnownAmt: "0.05", lastOrderId: "123", updatedAt: 1, source: "p33" }),
     );
-    const res = await ledgerSet(r, "btcusdt", "-0.062", { nowMs: 1_769_929_500_000 });
+    const res = await ledgerSet(r, "btcusdt", "-0.062", { by: "ops", nowMs: 1_769_929_500_000 });
     expect(res.previous.decoded).toMatchObject({ lastKnownAmt: "0.05", source: "p33" });
     expect(res.written).toEqual({ last_known_amt: "-0.062", updated_at: "1769929500", source: "operator" });
     expect(await r.hgetall(keys.positionLedger("BTCUSDT"))).toEqual({
@@ -209,9 +223,9 @@ describe("ledger", () => {
 
   it("rejects non-decimal amounts and bad symbols without writing", async () => {
     for (const bad of ["1e3", "+1", "abc", "1,5", "", "NaN", "0x10"]) {
-      await expect(ledgerSet(r, "BTCUSDT", bad)).rejects.toThrow(UsageError);
+      await expect(ledgerSet(r, "BTCUSDT", bad, { by: "ops" })).rejects.toThrow(UsageError);
     }
-    await expect(ledgerSet(r, "BTC-USDT", "1")).rejects.toThrow(UsageError);
+    await expect(ledgerSet(r, "BTC-USDT", "1", { by: "ops" })).rejects.toThrow(UsageError);
     expect(await r.exists(keys.positionLedger("BTCUSDT"))).toBe(0);
   });
 });

@@ -28,6 +28,7 @@ export {
 export type { JsonObject, JsonValue } from "./json.js";
 export {
   ALERT_STREAM_MAXLEN,
+  AUDIT_STREAM_MAXLEN,
   DEFAULT_STREAM_MAXLEN,
   groups,
   keyPatterns,
@@ -53,6 +54,14 @@ export {
   encodeApplyResult,
   errorFieldOf,
 } from "./messages/apply-result.js";
+export {
+  type AuditEntry,
+  decodeAuditEntry,
+  EXTERNAL_ACTOR,
+  EXTERNAL_COMMAND,
+  encodeAuditEntry,
+  MAX_AUDIT_TEXT_CHARS,
+} from "./messages/audit-entry.js";
 export {
   buildDeadLetter,
   type DeadLetter,

@@ -13,6 +13,8 @@ export const streams = {
   p35Alerts: `${Q}:p35:alerts`,
   deadLetter: `${Q}:stream:deadletter`,
   paperOrders: `${Q}:paper:orders`,
+  /** Who changed what: one entry per operator change (quantumctl) or external change seen by the Apply Layer. */
+  audit: `${Q}:audit`,
 } as const;
 
 /** Consumer groups (SPEC §2.1). */
@@ -28,6 +30,8 @@ export const groups = {
 export const DEFAULT_STREAM_MAXLEN = 10_000;
 /** MAXLEN of the P3.5 alert stream. */
 export const ALERT_STREAM_MAXLEN = 1_000;
+/** MAXLEN of the audit stream (approximate; kept longer than the others: it is the operators' history). */
+export const AUDIT_STREAM_MAXLEN = 100_000;
 
 export const keys = {
   // §2.2 proposals
@@ -71,6 +75,15 @@ export const keys = {
   killSwitchBy: `${Q}:global:kill_switch:by`,
   killSwitchAt: `${Q}:global:kill_switch:at`,
   tradingState: `${Q}:global:trading_state`,
+  tradingStateReason: `${Q}:global:trading_state:reason`,
+  tradingStateBy: `${Q}:global:trading_state:by`,
+  tradingStateAt: `${Q}:global:trading_state:at`,
+  /**
+   * Hash: watched control key (kill switch, trading state) → the value its last recorded change left.
+   * quantumctl sets it in the same MULTI as its change; the Apply Layer compares it with the live value
+   * to record changes made outside quantumctl exactly once.
+   */
+  auditLastSeen: `${Q}:audit:last_seen`,
   reconcileHold: (symbol: string) => `${Q}:reconcile:hold:${symbol}`,
   cooldownLastExecTs: (symbol: string) => `${Q}:cooldown:last_exec_ts:${symbol}`,
   // §2.6 positions

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   buildDeadLetter,
+  decodeAuditEntry,
   decodeDeadLetter,
   decodeExecRecord,
   decodeP35Alert,
@@ -9,6 +10,7 @@ import {
   decodePositionSnapshot,
   decodePositionView,
   EncodeError,
+  encodeAuditEntry,
   encodeDeadLetter,
   encodeExecRecordPatch,
   encodeP35Alert,
@@ -179,6 +181,36 @@ describe("P35Alert", () => {
     expectField(decodeP35Alert({ ...wire, score: "12.5" }), "score");
     expectField(decodeP35Alert({ ...wire, severity: "LOW" }), "severity");
     expectField(decodeP35Alert({ ...wire, window: "2m" }), "window");
+  });
+});
+
+describe("AuditEntry", () => {
+  it("round-trips, keeps empty text fields, and rejects a missing actor or a bad time", () => {
+    const entry = {
+      actor: "alice@ops1",
+      command: "kill on",
+      args: "[]",
+      reason: "INC-123",
+      before: "",
+      after: "true",
+      ts: 1769929500.25,
+    };
+    const wire = encodeAuditEntry(entry);
+    expect(wire).toEqual({
+      actor: "alice@ops1",
+      command: "kill on",
+      args: "[]",
+      reason: "INC-123",
+      before: "",
+      after: "true",
+      ts: "1769929500.25",
+    });
+    expect(decodeAuditEntry(wire)).toEqual({ ok: true, value: entry });
+    const { before: _b, ...withoutBefore } = wire;
+    expect(decodeAuditEntry(withoutBefore)).toEqual({ ok: true, value: entry });
+    expectField(decodeAuditEntry({ ...wire, actor: "" }), "actor");
+    expectField(decodeAuditEntry({ ...wire, ts: "yesterday" }), "ts");
+    expectField(decodeAuditEntry({ ...wire, after: HUGE_TEXT }), "after");
   });
 });
 

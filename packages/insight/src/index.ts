@@ -80,6 +80,7 @@ export {
   resultRow,
 } from "./recent.js";
 export {
+  effectiveMode,
   KNOWN_SERVICES,
   type KnownService,
   type ModeResult,
@@ -87,7 +88,6 @@ export {
   parseApplyMode,
   type ResolvedMode,
   readServiceStatuses,
-  resolveApplyMode,
   type ServiceState,
   type ServiceStatusRow,
   STALE_AFTER_SEC,

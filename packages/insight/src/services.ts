@@ -109,11 +109,13 @@ export async function readServiceStatuses(
   return { services: rows, staleAfterSec: STALE_AFTER_SEC };
 }
 
-export type ModeSource = "option" | "apply-layer status" | "APPLY_MODE" | "assumed";
+export type ModeSource = "option" | "live service" | "APPLY_MODE" | "assumed";
 
 export interface ResolvedMode {
   readonly mode: ApplyMode;
   readonly source: ModeSource;
+  /** The service whose status gave the mode (source "live service"). */
+  readonly service: string | null;
 }
 
 export function parseApplyMode(v: string | null | undefined): ApplyMode | null {
@@ -122,17 +124,32 @@ export function parseApplyMode(v: string | null | undefined): ApplyMode | null {
 }
 
 /**
- * The Apply Layer's mode, for judging a missing kill-switch key: `--mode`, else the apply-layer status hash
- * (even when stale: the last known mode), else APPLY_MODE, else production (fail closed).
+ * The one rule for "which mode is this Redis in", used by `kill status` (to judge a missing key), `permit
+ * grant` (refused unless a live service reports a non-production mode) and `close` (--reason required in
+ * production): `--mode` when given; else the live services' status hashes (any live service reporting
+ * production makes it production; else the Apply Layer's mode, else another live service's); else
+ * APPLY_MODE; else production (fail closed).
  */
-export async function resolveApplyMode(
+export async function effectiveMode(
   redis: Redis,
-  opts: { option?: ApplyMode; envMode?: string },
+  opts: { option?: ApplyMode; envMode?: string; nowMs?: number } = {},
 ): Promise<ResolvedMode> {
-  if (opts.option !== undefined) return { mode: opts.option, source: "option" };
-  const fromStatus = parseApplyMode(await redis.hget(keys.serviceStatus("apply-layer"), "mode"));
-  if (fromStatus !== null) return { mode: fromStatus, source: "apply-layer status" };
+  if (opts.option !== undefined) return { mode: opts.option, source: "option", service: null };
+  const { services } = await readServiceStatuses(redis, {
+    includeOthers: false,
+    ...(opts.nowMs !== undefined ? { nowMs: opts.nowMs } : {}),
+  });
+  const live = services.filter((s) => s.state === "running");
+  const prod = live.find((s) => s.mode === "production" || s.venue === "production");
+  if (prod !== undefined) return { mode: "production", source: "live service", service: prod.service };
+  const ordered = [...live].sort(
+    (a, b) => Number(b.service === "apply-layer") - Number(a.service === "apply-layer"),
+  );
+  for (const s of ordered) {
+    const mode = parseApplyMode(s.mode);
+    if (mode !== null) return { mode, source: "live service", service: s.service };
+  }
   const fromEnv = parseApplyMode(opts.envMode);
-  if (fromEnv !== null) return { mode: fromEnv, source: "APPLY_MODE" };
-  return { mode: "production", source: "assumed" };
+  if (fromEnv !== null) return { mode: fromEnv, source: "APPLY_MODE", service: null };
+  return { mode: "production", source: "assumed", service: null };
 }

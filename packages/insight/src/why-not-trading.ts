@@ -5,7 +5,7 @@ import { type GateRow, queryA, queryB } from "./dashboard/queries.js";
 import { decisionRows, type P35Freshness, readWindow } from "./dashboard/window.js";
 import { isoOf } from "./key-view.js";
 import { type AlertRow, type DeadLetterRow, type ResultRow, readRecent } from "./recent.js";
-import { type ModeSource, readServiceStatuses, resolveApplyMode, type ServiceStatusRow } from "./services.js";
+import { effectiveMode, type ModeSource, readServiceStatuses, type ServiceStatusRow } from "./services.js";
 import { readSymbolRows, type SymbolRow, snapshotSymbols } from "./symbol-rows.js";
 
 /** How many results are read to find each symbol's last one; the newest RECENT_RESULTS of them are listed. */
@@ -90,7 +90,7 @@ export async function readWhyNotTrading(
   // Independent reads go out together (one connection, no waiting in between); the page's latency is then
   // about the slowest of them, not their sum.
   const [kill, state, { services }, windows, a, b, recent, snapshotted] = await Promise.all([
-    resolveApplyMode(redis, {}).then(async (mode) => ({
+    effectiveMode(redis, {}).then(async (mode) => ({
       mode,
       status: await readKillSwitch(redis, mode.mode),
     })),

@@ -10,6 +10,8 @@ export interface StatusHeartbeatOptions {
   consumerName: string;
   metricsPort: number;
   version: string;
+  /** Service-specific fields written with the others (the Apply Layer's `allowlist`). */
+  extra?: Readonly<Record<string, string>>;
   /** Refresh interval; default 5000 ms. */
   intervalMs?: number;
   /** Key TTL; default 30 s. */
@@ -53,6 +55,7 @@ export function startStatusHeartbeat(redis: Redis, opts: StatusHeartbeatOptions)
           heartbeat_ts: (Date.now() / 1000).toFixed(3),
           version: opts.version,
           metrics_port: String(opts.metricsPort),
+          ...opts.extra,
         })
         .expire(key, ttlSec)
         .exec();

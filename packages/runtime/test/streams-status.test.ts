@@ -75,6 +75,7 @@ describe("startStatusHeartbeat", () => {
       consumerName: "host-apply-layer",
       metricsPort: 8000,
       version: "1.0.0",
+      extra: { allowlist: "BTCUSDT,ETHUSDT" },
       intervalMs: 50,
     });
     const key = keys.serviceStatus("apply-layer");
@@ -92,6 +93,7 @@ describe("startStatusHeartbeat", () => {
       consumer_name: "host-apply-layer",
       version: "1.0.0",
       metrics_port: "8000",
+      allowlist: "BTCUSDT,ETHUSDT",
     });
     expect(Number(first.started_at)).toBeGreaterThan(1_600_000_000);
     const ttl = await r.ttl(key);

@@ -5,11 +5,22 @@ import { type ApplyConfig, type CrashPoint, configSecrets, loadApplyConfig } fro
 import { SERVICE } from "./intake.js";
 import { startApplyService } from "./service.js";
 
-/** The line operators grep for (seed: "journalctl -u quantum-apply-layer | grep -E 'TESTNET|PRODUCTION'"). */
+const VENUE_LINES: Readonly<Record<ApplyConfig["mode"], string>> = {
+  dry_run: "DRY RUN MODE - no venue, nothing is sent",
+  paper: "PAPER MODE - venue paper, no real orders",
+  testnet: "TESTNET VENUE - venue testnet, exchange test network, no real money",
+  production: "LIVE VENUE - venue production, REAL ORDERS",
+};
+
+/**
+ * The startup line operators grep for (`grep -E 'TESTNET|PRODUCTION'`): the venue first, loudly, then the
+ * permit mode. `PRODUCTION MODE - Both permits required (Governor + P3.3)` means the permit bypass is off.
+ */
 export function permitModeLine(cfg: ApplyConfig): string {
-  return cfg.testnetBypass
+  const permits = cfg.testnetBypass
     ? "TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"
     : "PRODUCTION MODE - Both permits required (Governor + P3.3)";
+  return `${VENUE_LINES[cfg.mode]}; permits: ${permits}`;
 }
 
 async function main(): Promise<number> {
@@ -30,7 +41,7 @@ async function main(): Promise<number> {
     secrets: configSecrets(cfg),
     base: { mode: cfg.mode, venue },
   });
-  const modeFields = { testnet: cfg.testnetBypass, version: pkg.version };
+  const modeFields = { permitBypass: cfg.testnetBypass, version: pkg.version };
   if (cfg.testnetBypass) log.warn(modeFields, permitModeLine(cfg));
   else log.info(modeFields, permitModeLine(cfg));
 

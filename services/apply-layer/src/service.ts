@@ -20,6 +20,7 @@ import {
 } from "@quantum/runtime";
 import type { ApplyConfig, CrashPoint } from "./config.js";
 import { Executor } from "./executor.js";
+import { ExternalChangeWatcher } from "./external-changes.js";
 import { Intake, SERVICE } from "./intake.js";
 import { SymbolLocks, sleep } from "./locks.js";
 import { OrderSender } from "./orders.js";
@@ -147,6 +148,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
     queue,
     keyspace: waiter,
   });
+  const externalChanges = new ExternalChangeWatcher({ redis, log: log.child({ component: "audit" }) });
 
   let phase: "connecting" | "recovering" | "running" | "stopping" = "connecting";
   const server = await startMetricsServer({
@@ -177,8 +179,10 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
       consumerName: consumer,
       metricsPort: server.port,
       version: o.version,
+      extra: { allowlist: [...cfg.allowlist].join(",") },
       logger: log,
     });
+    if (!shutdown.signal.aborted) await externalChanges.start();
     phase = "recovering";
     while (!shutdown.signal.aborted) {
       try {
@@ -212,6 +216,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
       clearTimeout(cut);
       drain.abort();
       await started;
+      await externalChanges.stop();
       await heartbeat?.stop();
       await waiter.close();
       await server.close();

@@ -308,7 +308,9 @@ describe("hedge mode and the TESTNET bypass", () => {
       expect(
         apply.proc
           .logs()
-          .some((l) => l.msg === "TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"),
+          .some((l) =>
+            String(l.msg).endsWith("TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"),
+          ),
       ).toBe(true);
     } finally {
       await apply.proc.stop();

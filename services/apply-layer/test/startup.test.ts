@@ -137,7 +137,10 @@ describe("a running Apply Layer", () => {
       apply.proc
         .logs()
         .some(
-          (l) => l.msg === "PRODUCTION MODE - Both permits required (Governor + P3.3)" && l.venue === "paper",
+          (l) =>
+            l.msg ===
+              "PAPER MODE - venue paper, no real orders; permits: PRODUCTION MODE - Both permits required (Governor + P3.3)" &&
+            l.venue === "paper",
         ),
     ).toBe(true);
 

@@ -193,6 +193,11 @@ export async function startPositionStateBrain(
     consumerName: consumer,
     metricsPort: server.port,
     version: deps.version,
+    // quantumctl judges snapshot age (ledger adopt) and cooldowns (positions) by these.
+    extra: {
+      stale_threshold_sec: String(cfg.P33_STALE_THRESHOLD_SEC),
+      cooldown_sec: String(cfg.P33_COOLDOWN_SEC),
+    },
     logger: log,
   });
   log.info(

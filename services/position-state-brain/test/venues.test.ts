@@ -53,6 +53,9 @@ describe("venues", () => {
       return s;
     });
     expect(status).toMatchObject({ service: "position-state-brain", venue: "paper", mode: "paper" });
+    // quantumctl judges snapshot staleness and cooldowns with the values P3.3 runs with.
+    expect(Number(status.stale_threshold_sec)).toBeGreaterThan(0);
+    expect(status.cooldown_sec).toMatch(/^\d+(\.\d+)?$/);
     expect(status.metrics_port).toBe(String(brain.port));
     expect(status.consumer_name).toMatch(/^test-1-/);
     const started = brain.proc.logs().find((l) => Array.isArray(l.allowlist));

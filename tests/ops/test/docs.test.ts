@@ -67,8 +67,15 @@ const CLI: Record<string, string[] | null> = {
   state: ["set", "show"],
   mode: null,
   permit: ["show", "grant"],
-  ledger: ["show", "set"],
+  ledger: ["show", "set", "adopt"],
   position: null,
+  positions: null,
+  hold: ["on", "off"],
+  close: null,
+  results: null,
+  deadletters: null,
+  alerts: null,
+  audit: null,
   dashboard: ["a", "b", "c", "d", "e", "all"],
   health: null,
   status: null,
@@ -157,6 +164,7 @@ describe("docs", () => {
             expect(subs, where).toContain(sub.split("/")[0]);
           }
           if (cmd === "kill" && sub === "on") expect(rest, where).toMatch(/--reason /);
+          if (cmd === "hold" && sub === "on") expect(rest, where).toMatch(/--reason /);
           if (cmd === "state" && sub === "set") expect(rest, where).toMatch(/^(ACTIVE|REDUCE_ONLY|HALTED)\b/);
           seen += 1;
         }

@@ -15,6 +15,7 @@ import { hashView, type KeyView, readHashKeys } from "@quantum/insight";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { UsageError } from "../errors/usage-error.js";
+import { atomicChange, queueAudit } from "./audit.js";
 import { validateSymbol } from "./permit.js";
 
 type HashView<T> = KeyView<T, Record<string, string>>;
@@ -29,6 +30,13 @@ export interface LedgerSetResult {
   readonly previous: HashView<PositionLedger>;
   /** The fields written (last_known_amt, updated_at, source=operator). */
   readonly written: Record<string, string>;
+}
+
+export interface LedgerAdoptResult extends LedgerSetResult {
+  /** The snapshot adopted and its age. */
+  readonly snapshotAmt: string;
+  readonly snapshotAgeSec: number;
+  readonly staleThresholdSec: number;
 }
 
 /** `ledger show <SYMBOL>`. */
@@ -47,23 +55,101 @@ export function parseAmount(amt: string): string {
   return a;
 }
 
+/** Write the ledger amount of a symbol with its audit entry; WATCHes `watched` around `read`. */
+async function writeLedger<T>(
+  redis: Redis,
+  symbol: string,
+  command: string,
+  opts: { by: string; nowMs?: number; reason?: string },
+  watched: readonly string[],
+  read: () => Promise<{ amount: string; extra: T }>,
+): Promise<[LedgerSetResult, T]> {
+  const nowMs = opts.nowMs ?? Date.now();
+  return atomicChange(redis, [keys.positionLedger(symbol), ...watched], async (tx) => {
+    const { amount, extra } = await read();
+    const previous = (await ledgerShow(redis, symbol)).ledger;
+    const written = encodePositionLedgerPatch({
+      lastKnownAmt: amount,
+      updatedAt: Number((nowMs / 1000).toFixed(3)),
+      source: "operator",
+    });
+    tx.hset(keys.positionLedger(symbol), written);
+    queueAudit(
+      tx,
+      opts.by,
+      {
+        command,
+        args: command === "ledger set" ? [symbol, amount] : [symbol],
+        reason: opts.reason ?? null,
+        before: previous.decoded?.lastKnownAmt ?? (previous.present ? JSON.stringify(previous.raw) : null),
+        after: amount,
+      },
+      nowMs,
+    );
+    return [{ symbol, previous, written }, extra];
+  });
+}
+
 /** `ledger set <SYMBOL> <amt>`: what the system believes the position is, fixed by an operator. */
 export async function ledgerSet(
   redis: Redis,
   symbolArg: string,
   amtArg: string,
-  opts: { nowMs?: number } = {},
+  opts: { by: string; nowMs?: number; reason?: string },
 ): Promise<LedgerSetResult> {
   const symbol = validateSymbol(symbolArg);
   const amount = parseAmount(amtArg);
-  const previous = (await ledgerShow(redis, symbol)).ledger;
-  const written = encodePositionLedgerPatch({
-    lastKnownAmt: amount,
-    updatedAt: Number(((opts.nowMs ?? Date.now()) / 1000).toFixed(3)),
-    source: "operator",
-  });
-  await redis.hset(keys.positionLedger(symbol), written);
-  return { symbol, previous, written };
+  const [r] = await writeLedger(redis, symbol, "ledger set", opts, [], async () => ({ amount, extra: null }));
+  return r;
+}
+
+/**
+ * `ledger adopt <SYMBOL>`: ledger last_known_amt := the exchange snapshot's position_amt. Refused (usage
+ * error, nothing written) when the snapshot is missing, does not decode, or is older than
+ * `staleThresholdSec` (P3.3's rule: such a snapshot denies plans as stale_exchange_state).
+ */
+export async function ledgerAdopt(
+  redis: Redis,
+  symbolArg: string,
+  opts: { by: string; staleThresholdSec: number; nowMs?: number; reason?: string },
+): Promise<LedgerAdoptResult> {
+  const symbol = validateSymbol(symbolArg);
+  const nowMs = opts.nowMs ?? Date.now();
+  const [r, extra] = await writeLedger(
+    redis,
+    symbol,
+    "ledger adopt",
+    opts,
+    [keys.positionSnapshot(symbol)],
+    async () => {
+      const [s] = await readHashKeys(redis, [keys.positionSnapshot(symbol)]);
+      const snap = hashView(s!, decodePositionSnapshot);
+      if (!snap.present) {
+        throw new UsageError(`ledger adopt REFUSED: no exchange snapshot for ${symbol}`, "snapshot_missing");
+      }
+      if (snap.decoded === null) {
+        throw new UsageError(
+          `ledger adopt REFUSED: the snapshot of ${symbol} does not decode (${snap.decodeError ?? "?"})`,
+          "snapshot_invalid",
+        );
+      }
+      const ageSec = Math.max(0, nowMs / 1000 - snap.decoded.tsEpoch);
+      if (ageSec > opts.staleThresholdSec) {
+        throw new UsageError(
+          `ledger adopt REFUSED: the snapshot of ${symbol} is ${ageSec.toFixed(1)}s old (stale after ` +
+            `${opts.staleThresholdSec}s); is P3.3 running?`,
+          "snapshot_stale",
+        );
+      }
+      return { amount: snap.decoded.positionAmt, extra: { ageSec, amt: snap.decoded.positionAmt } };
+    },
+  );
+  return {
+    ...r,
+    snapshotAmt: extra.amt,
+    snapshotAgeSec: extra.ageSec,
+    staleThresholdSec: opts.staleThresholdSec,
+  };
 }
 
 export interface PositionResult {

@@ -16,6 +16,7 @@ import {
   streams,
 } from "@quantum/contracts";
 import {
+  effectiveMode,
   hashView,
   type KeyView,
   readHashKeys,
@@ -25,6 +26,7 @@ import {
 } from "@quantum/insight";
 import type { Redis } from "ioredis";
 import { UsageError } from "../errors/usage-error.js";
+import { atomicChange, queueAudit } from "./audit.js";
 
 export const GOVERNOR_PERMIT_TTL_SEC = 60;
 /** How far back `permit grant` looks in apply.plan for the plan's symbol when --symbol is not given. */
@@ -72,8 +74,10 @@ export interface PermitGrantOptions {
   symbol?: string;
   /** Decimal string written as computed_qty. */
   qty?: string;
-  /** `--production` given or APPLY_MODE=production in the environment. */
+  /** `--production` given. */
   production?: boolean;
+  /** Who (user@host), for the audit entry. */
+  by: string;
   nowMs?: number;
   ttlSec?: number;
 }
@@ -89,8 +93,11 @@ export interface PermitGrantResult {
   readonly warnings: readonly string[];
 }
 
-/** Throws (exit 2) when anything says this is production: the flag/env, or a service's status hash. */
-async function refuseInProduction(redis: Redis, production: boolean): Promise<void> {
+/**
+ * Throws (exit 2) unless a live service reports a non-production mode: `--production`, a live service in
+ * production, or no live service at all (an unknown mode is treated as production) all refuse.
+ */
+async function refuseUnlessNonProduction(redis: Redis, production: boolean, nowMs: number): Promise<void> {
   const refuse = (why: string): never => {
     throw new UsageError(
       `permit grant REFUSED: ${why}. Manual Governor permits are for dry_run/paper/testnet only; in production ` +
@@ -98,13 +105,12 @@ async function refuseInProduction(redis: Redis, production: boolean): Promise<vo
       "refused_in_production",
     );
   };
-  if (production) refuse("production mode requested (--production or APPLY_MODE=production)");
-  const { services } = await readServiceStatuses(redis, { includeOthers: false });
-  for (const s of services) {
-    if (s.mode === "production" || s.venue === "production") {
-      refuse(`${s.service} reports mode=${s.mode ?? "?"} venue=${s.venue ?? "?"} in its status hash`);
-    }
+  if (production) refuse("production declared (--production)");
+  const m = await effectiveMode(redis, { nowMs });
+  if (m.source !== "live service") {
+    refuse("no running service reports its mode (see quantumctl mode), so this may be production");
   }
+  if (m.mode === "production") refuse(`${m.service ?? "a service"} reports production in its status hash`);
 }
 
 async function findPlanSymbol(redis: Redis, planId: string): Promise<string | null> {
@@ -123,14 +129,15 @@ async function findPlanSymbol(redis: Redis, planId: string): Promise<string | nu
 export async function permitGrant(
   redis: Redis,
   planIdArg: string,
-  opts: PermitGrantOptions = {},
+  opts: PermitGrantOptions,
 ): Promise<PermitGrantResult> {
   const planId = validatePlanId(planIdArg);
   if (opts.qty !== undefined && (!isDecimalString(opts.qty) || Number(opts.qty) <= 0)) {
     throw new UsageError(`--qty: expected a positive decimal like 0.01, got "${opts.qty}"`);
   }
   const optSymbol = opts.symbol === undefined ? undefined : validateSymbol(opts.symbol);
-  await refuseInProduction(redis, opts.production ?? false);
+  const nowMs = opts.nowMs ?? Date.now();
+  await refuseUnlessNonProduction(redis, opts.production ?? false, nowMs);
 
   const shown = await permitShow(redis, planId);
   let symbol: string | null = optSymbol ?? null;
@@ -167,17 +174,21 @@ export async function permitGrant(
     decision: "EXECUTE",
     computedQty: opts.qty ?? null,
     computedNotional: null,
-    createdAt: Number(((opts.nowMs ?? Date.now()) / 1000).toFixed(3)),
+    createdAt: Number((nowMs / 1000).toFixed(3)),
     consumed: false,
   };
   const key = keys.governorPermit(planId);
-  const previous = (await redis.call(
-    "SET",
-    key,
-    encodeGovernorPermit(permit),
-    "EX",
-    String(ttlSec),
-    "GET",
-  )) as string | null;
-  return { planId, key, permit, ttlSec, symbolSource, replaced: previous ?? null, warnings };
+  const encoded = encodeGovernorPermit(permit);
+  const previous = await atomicChange(redis, [key], async (tx) => {
+    const before = await redis.get(key);
+    tx.set(key, encoded, "EX", ttlSec);
+    queueAudit(
+      tx,
+      opts.by,
+      { command: "permit grant", args: [planId, symbol], reason: null, before, after: encoded },
+      nowMs,
+    );
+    return before;
+  });
+  return { planId, key, permit, ttlSec, symbolSource, replaced: previous, warnings };
 }

@@ -34,12 +34,12 @@ export function durabilityLines(d: DurabilityReport, st: Style): string[] {
 export function renderKillSet(r: KillSetResult, st: Style): string {
   const head =
     r.switch === "on"
-      ? st.red(st.bold("KILL SWITCH ON: execution halted"))
-      : st.green(st.bold("kill switch off: execution armed"));
+      ? st.red(st.bold("kill switch ON — trading halted"))
+      : st.green(st.bold("kill switch OFF — trading allowed"));
   const lines = [
     head,
     `  written in one MULTI: value=${r.value} reason=${r.reason === null ? "(cleared)" : JSON.stringify(r.reason)} by=${r.by} at=${r.atIso ?? r.at}`,
-    `  read back: ${r.readBack.value ?? "(missing)"} -> ${r.readBack.halted ? "halted" : "armed"}`,
+    `  was: ${r.previous ?? "(missing)"}; read back: ${r.readBack.value ?? "(missing)"} -> ${r.readBack.halted ? "halted" : "allowed"}`,
     ...durabilityLines(r.durability, st).map((l) => `  ${l}`),
   ];
   const f = r.inFlight;
@@ -61,7 +61,9 @@ export function renderKillSet(r: KillSetResult, st: Style): string {
 }
 
 export function renderKillStatus(r: KillStatusResult, st: Style): string {
-  const head = r.halted ? st.red(st.bold("HALTED")) : st.green(st.bold("ARMED"));
+  const head = r.halted
+    ? st.red(st.bold("kill switch ON — trading halted"))
+    : st.green(st.bold("kill switch OFF — trading allowed"));
   const rows: Cell[][] = [
     ["value", r.value === null ? "(key missing)" : JSON.stringify(r.value)],
     ["mode", `${r.mode} (${r.modeSource})`],
@@ -69,12 +71,16 @@ export function renderKillStatus(r: KillStatusResult, st: Style): string {
     ["by", r.by ?? "-"],
     ["at", r.atIso ?? r.at ?? "-"],
   ];
-  return `kill switch: ${head}  ${r.explanation}\n${table(rows)}`;
+  return `${head}  ${r.explanation}\n${table(rows)}`;
 }
 
 export function renderStateShow(r: StateShowResult, st: Style): string {
   const paint = r.halted ? st.red : r.state === "REDUCE_ONLY" ? st.yellow : st.green;
-  return `trading state: ${paint(st.bold(r.state))}  ${r.explanation}`;
+  const who =
+    r.by === null
+      ? ""
+      : `\n  set by ${r.by}${r.atIso === null ? "" : ` at ${r.atIso}`}${r.reason === null ? "" : `: ${r.reason}`}`;
+  return `trading state: ${paint(st.bold(r.state))}  ${r.explanation}${who}`;
 }
 
 export function renderStateSet(r: StateSetResult, st: Style): string {
