@@ -1,4 +1,10 @@
-import { DECISIONS, EXECUTED_STATUSES, P33_DENY_REASONS } from "@quantum/contracts";
+import {
+  DECISIONS,
+  EXECUTED_STATUSES,
+  P33_DENY_REASONS,
+  TRADING_STATES,
+  type TradingState,
+} from "@quantum/contracts";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { defineCounter, defineGauge, defineHistogram, zeroCounter } from "./define.js";
 
@@ -35,6 +41,13 @@ export interface ApplyMetrics {
   dedupeHits: Counter;
   /** apply_kill_switch_active — 1 while the kill switch (or HALTED trading state) blocks execution. */
   killSwitchActive: Gauge;
+  /** apply_trading_state{state} — 1 for the trading state the Apply Layer last read, 0 for the others. */
+  tradingState: Gauge<"state">;
+}
+
+/** Set apply_trading_state: the current state's series to 1, every other state's to 0. */
+export function setTradingState(gauge: Gauge<"state">, current: TradingState): void {
+  for (const state of TRADING_STATES) gauge.set({ state }, state === current ? 1 : 0);
 }
 
 export function createApplyMetrics(registry: Registry): ApplyMetrics {
@@ -101,6 +114,12 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       registry,
       "apply_kill_switch_active",
       "1 while the global kill switch (or trading state HALTED) blocks execution, else 0.",
+    ),
+    tradingState: defineGauge(
+      registry,
+      "apply_trading_state",
+      "Trading state the Apply Layer last read: 1 for the current state (ACTIVE, REDUCE_ONLY, HALTED), 0 for the others.",
+      ["state"],
     ),
   };
   zeroCounter(m.executed, "status", EXECUTED_STATUSES);

@@ -3,6 +3,7 @@ export {
   createApplyMetrics,
   ORDER_LATENCY_BUCKETS,
   PERMIT_WAIT_BUCKETS,
+  setTradingState,
 } from "./apply.js";
 export {
   createExchangeMetrics,

@@ -225,6 +225,25 @@ describe("malformed input is dead-lettered, never a crash", () => {
       async () => metricValue(await scrapeMetrics(apply.port), "position_mismatch_seconds") === 0,
     );
   });
+
+  it("apply_trading_state follows quantum:global:trading_state (missing = ACTIVE, unknown = HALTED)", async () => {
+    const stateIs = async (state: string) => {
+      const m = await scrapeMetrics(apply.port);
+      return ["ACTIVE", "REDUCE_ONLY", "HALTED"].every(
+        (s) => metricValue(m, "apply_trading_state", { state: s }) === (s === state ? 1 : 0),
+      );
+    };
+    try {
+      await r.set(keys.tradingState, "reduce_only");
+      await eventually(() => stateIs("REDUCE_ONLY"));
+      await r.set(keys.tradingState, "PAUSED");
+      await eventually(() => stateIs("HALTED"));
+      await r.del(keys.tradingState);
+      await eventually(() => stateIs("ACTIVE"));
+    } finally {
+      await r.del(keys.tradingState);
+    }
+  });
 });
 
 describe("records left by a dead instance are finished by the periodic sweep", () => {
