@@ -49,13 +49,20 @@ function hasCommand(name: string): boolean {
 }
 
 let toolsChecked = false;
+/** The Alertmanager server: Debian calls it prometheus-alertmanager, upstream alertmanager. */
+export function alertmanagerCommand(): string {
+  return hasCommand("prometheus-alertmanager") ? "prometheus-alertmanager" : "alertmanager";
+}
+
 /**
- * Make sure promtool, systemd-analyze and curl exist: runs scripts/install-test-tools.sh (idempotent) when one
- * is missing, so a fresh CI machine gets them on the first run.
+ * Make sure promtool, prometheus, amtool, alertmanager, systemd-analyze and curl exist: runs
+ * scripts/install-test-tools.sh (idempotent) when one is missing, so a fresh CI machine gets them on the first run.
  */
 export function ensureTestTools(): void {
   if (toolsChecked) return;
-  const missing = ["promtool", "systemd-analyze", "curl"].filter((t) => !hasCommand(t));
+  const missing = ["promtool", "prometheus", "amtool", alertmanagerCommand(), "systemd-analyze", "curl"].filter(
+    (t) => !hasCommand(t),
+  );
   if (missing.length > 0) {
     const r = spawnSync("bash", [repoPath("scripts/install-test-tools.sh")], { encoding: "utf8" });
     if (r.status !== 0) {
