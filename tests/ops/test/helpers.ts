@@ -60,9 +60,14 @@ export function alertmanagerCommand(): string {
  */
 export function ensureTestTools(): void {
   if (toolsChecked) return;
-  const missing = ["promtool", "prometheus", "amtool", alertmanagerCommand(), "systemd-analyze", "curl"].filter(
-    (t) => !hasCommand(t),
-  );
+  const missing = [
+    "promtool",
+    "prometheus",
+    "amtool",
+    alertmanagerCommand(),
+    "systemd-analyze",
+    "curl",
+  ].filter((t) => !hasCommand(t));
   if (missing.length > 0) {
     const r = spawnSync("bash", [repoPath("scripts/install-test-tools.sh")], { encoding: "utf8" });
     if (r.status !== 0) {
