@@ -9,6 +9,7 @@ export {
   parseJson,
   recordToFields,
 } from "./codec.js";
+export { applyGeneratedSections, PLAN_ID_CHECK, renderContractSections } from "./contract-doc.js";
 export {
   DECIMAL_STRING_RE,
   decimalString,
