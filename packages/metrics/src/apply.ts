@@ -15,7 +15,7 @@ export const PERMIT_WAIT_BUCKETS = [
 /** Buckets of an exchange order round trip: 5 ms .. 10 s. */
 export const ORDER_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
-/** Apply Layer metrics (SPEC §3.1). Names are exact: dashboards and alert rules of the seed use them. */
+/** Apply Layer metrics. Names are exact: dashboards and alert rules use them. */
 export interface ApplyMetrics {
   /** p33_permit_deny_total{reason} — P3.3 denies seen by the Apply Layer (reason = P3.3 deny reason). */
   p33PermitDeny: Counter<"reason">;
@@ -27,7 +27,7 @@ export interface ApplyMetrics {
   executed: Counter<"status">;
   /** apply_plan_processed_total{decision} — decision ∈ EXECUTE|SKIP|BLOCKED|ERROR. */
   planProcessed: Counter<"decision">;
-  /** permit_wait_ms — last permit wait in milliseconds (gauge, seed compatibility). */
+  /** permit_wait_ms — last permit wait in milliseconds (gauge, kept for existing dashboards). */
   permitWaitMs: Gauge;
   /** position_mismatch_seconds — seconds the exchange and ledger positions have disagreed (0 = match). */
   positionMismatchSeconds: Gauge;
