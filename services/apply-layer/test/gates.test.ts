@@ -99,7 +99,7 @@ describe("planning gates publish the plan and its result at once", () => {
   });
 });
 
-describe("permit failures give their SPEC reason", () => {
+describe("permit failures give their reason code", () => {
   it("names the missing permit after APPLY_PERMIT_WAIT_MS", async () => {
     const both = await streamProposal(r, proposal("G1USDT"));
     const gov = await streamProposal(r, proposal("G2USDT"));
