@@ -345,22 +345,34 @@ preflight_node() {
 # Validate every service's env file with the release's own code (main.js --check-config opens no connection),
 # in a clean environment like systemd's. Prints every problem of every service; dies when one fails.
 check_configs() {
-  local release="$1" i file out failed=0
+  local release="$1" i file failed=0 out_dir
   if dry; then
     log "[dry-run] would run each service's --check-config on its env file in $ETC_Q"
     return 0
   fi
+  out_dir="$(mktemp -d)"
+  # the three checks run side by side (each starts a node process); results are reported in service order
   for i in "${!SERVICE_DIRS[@]}"; do
     file="$ETC_Q/${ENV_NAMES[$i]}.env"
-    if out="$(env -i PATH="$PATH" "$NODE" "$release/services/${SERVICE_DIRS[$i]}/dist/main.js" \
-      --check-config --env-file "$file" 2>&1)"; then
+    (
+      rc=0
+      env -i PATH="$PATH" "$NODE" "$release/services/${SERVICE_DIRS[$i]}/dist/main.js" \
+        --check-config --env-file "$file" >"$out_dir/$i.out" 2>&1 || rc=$?
+      echo "$rc" >"$out_dir/$i.rc"
+    ) &
+  done
+  wait
+  for i in "${!SERVICE_DIRS[@]}"; do
+    file="$ETC_Q/${ENV_NAMES[$i]}.env"
+    if [ "$(cat "$out_dir/$i.rc")" = 0 ]; then
       log "config ok: $file"
     else
       failed=1
       echo "[deploy] ERROR: $file does not validate for ${UNITS[$i]}:" >&2
-      printf '%s\n' "$out" | sed 's/^/[deploy]   /' >&2
+      sed 's/^/[deploy]   /' "$out_dir/$i.out" >&2
     fi
   done
+  rm -rf "$out_dir"
   [ "$failed" -eq 0 ] || die "configuration check failed; current was not switched (fix the env files and run again)"
 }
 

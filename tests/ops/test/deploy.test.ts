@@ -275,7 +275,7 @@ describe("ops/deploy.sh", () => {
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(r.current()).toBe("releases/v3");
     expect(readlinkSync(join(r.root, "opt/quantum/previous"))).toBe("releases/v4");
-  });
+  }, 90_000);
 
   it("checks every env file with the new release and keeps current when one does not validate", async () => {
     const r = await rig();
