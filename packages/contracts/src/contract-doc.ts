@@ -1,6 +1,7 @@
 import { keys, streams } from "./keys.js";
 import { applyPlanFields } from "./messages/apply-plan.js";
 import { applyResultFields } from "./messages/apply-result.js";
+import { harvestProposalFields } from "./messages/harvest-proposal.js";
 import { computePlanId, planIdInput } from "./plan-id.js";
 import { REASON_TABLES, type ReasonDoc } from "./reason-docs.js";
 import {
@@ -22,7 +23,7 @@ import {
 interface StreamDoc {
   readonly writer: string;
   readonly readers: string;
-  /** Entry fields; the plan and result streams take theirs from their codecs instead. */
+  /** Entry fields; the plan, result and proposal streams take theirs from their codecs instead. */
   readonly fields?: readonly string[];
 }
 
@@ -40,24 +41,6 @@ const STREAM_DOCS: Readonly<Record<string, StreamDoc>> = {
     writer:
       "strategy (event path; the hash is the polled path), quantumctl's close command (`source=operator`)",
     readers: "Apply Layer (group `apply`)",
-    fields: [
-      "symbol",
-      "harvest_action",
-      "action",
-      "calibrated",
-      "kill_score",
-      "k_regime_flip",
-      "k_sigma_spike",
-      "k_ts_drop",
-      "k_age_penalty",
-      "new_sl_proposed",
-      "R_net",
-      "last_update_epoch",
-      "computed_at_utc",
-      "reason_codes",
-      "position_side",
-      "source",
-    ],
   },
   "quantum:p35:alerts": {
     writer: "P3.5",
@@ -321,6 +304,10 @@ function streamsSection(): string {
   const codecFields: Record<string, readonly string[]> = {
     [streams.applyPlan]: [...Object.values(applyPlanFields), "source", "v"],
     [streams.applyResult]: [...Object.values(applyResultFields), "source", "v"],
+    // the calibrated action, the hedge-mode leg and the operator marker are read next to the codec's fields
+    [streams.harvestProposal]: [
+      ...new Set([...Object.values(harvestProposalFields), "action", "position_side", "source"]),
+    ],
   };
   const keyStreams = Object.values(keys).flatMap((k): string[] =>
     typeof k === "string" && isStreamName(k) ? [k] : [],

@@ -74,6 +74,7 @@ export {
   decodeHarvestProposal,
   encodeHarvestProposal,
   type HarvestProposal,
+  harvestProposalFields,
 } from "./messages/harvest-proposal.js";
 export { decodeP35Alert, encodeP35Alert, type P35Alert, p35AlertId } from "./messages/p35-alert.js";
 export {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -6,7 +5,15 @@ import { join } from "node:path";
 import { eventually, freePort } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { alertmanagerCommand, ensureTestTools, readRepoFile, repoPath, run } from "./helpers.js";
+import {
+  alertmanagerCommand,
+  ensureTestTools,
+  readRepoFile,
+  repoPath,
+  run,
+  spawnTool,
+  type ToolProcess,
+} from "./helpers.js";
 
 // The shipped ops/alertmanager/alertmanager.yml, installed with ops/alertmanager/install.sh, run by a real
 // Alertmanager. Alerts are posted the way Prometheus posts them; the notifications land on a local HTTP server
@@ -95,8 +102,8 @@ describe("alert delivery through the shipped Alertmanager configuration", () => 
   let scratch = "";
   let secrets = "";
   let sink: Server | undefined;
-  let am: ChildProcess | undefined;
-  let amOutput = "";
+  let am: ToolProcess | undefined;
+  const amOutput = (): string => am?.output() ?? "";
   let amPort = 0;
   let installed = "";
   const received: Received[] = [];
@@ -141,33 +148,23 @@ describe("alert delivery through the shipped Alertmanager configuration", () => 
     const cfg = parse(readFileSync(installed, "utf8")) as AmConfig;
     writeFileSync(config, stringify(testOverride(cfg, sinkUrl, await freePort())));
     amPort = await freePort();
-    am = spawn(alertmanagerCommand(), [
+    am = spawnTool(alertmanagerCommand(), [
       `--config.file=${config}`,
       `--storage.path=${join(scratch, "data")}`,
       `--web.listen-address=127.0.0.1:${amPort}`,
       "--cluster.listen-address=",
       "--log.level=debug",
     ]);
-    am.stdout?.on("data", (d: Buffer) => {
-      amOutput += d.toString();
-    });
-    am.stderr?.on("data", (d: Buffer) => {
-      amOutput += d.toString();
-    });
     await eventually(async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`)).status === 200, {
       timeoutMs: 20_000,
       message: "alertmanager ready",
     }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${amOutput.slice(-3000)}`);
+      throw new Error(`${err.message}\n${amOutput().slice(-3000)}`);
     });
   }, 60_000);
 
   afterAll(async () => {
-    if (am !== undefined && am.exitCode === null) {
-      const exited = new Promise((resolve) => am?.once("exit", resolve));
-      am.kill("SIGTERM");
-      await exited;
-    }
+    await am?.stop();
     await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -256,11 +253,10 @@ describe("alert delivery through the shipped Alertmanager configuration", () => 
         webhook("/quantum/info").length > 0 &&
         received.filter((r) => r.path === "/slack").length >= 2 &&
         received.some((r) => r.path.startsWith("/telegram")),
-      {
-        timeoutMs: 20_000,
-        message: `notifications at the sink; alertmanager said:\n${amOutput.slice(-2000)}`,
-      },
-    );
+      { timeoutMs: 20_000, message: "notifications at the sink" },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nalertmanager said:\n${amOutput().slice(-2000)}`);
+    });
 
     const [critical] = webhook("/quantum/critical");
     expect(critical).toMatchObject({ receiver: "page", status: "firing" });

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -115,4 +115,30 @@ export function headingAnchors(markdown: string): Set<string> {
     anchors.add(slug);
   }
   return anchors;
+}
+
+export interface ToolProcess {
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait until it has exited (at once when it already has). */
+  stop(): Promise<void>;
+}
+
+/** Start a host tool (prometheus, alertmanager) in the background, collecting its output. */
+export function spawnTool(cmd: string, args: string[]): ToolProcess {
+  const proc = spawn(cmd, args);
+  let out = "";
+  const collect = (d: Buffer): void => {
+    out += d.toString();
+  };
+  proc.stdout.on("data", collect);
+  proc.stderr.on("data", collect);
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  return {
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually, freePort } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { ensureTestTools, readRepoFile } from "./helpers.js";
+import { ensureTestTools, readRepoFile, spawnTool, type ToolProcess } from "./helpers.js";
 
 // promtool's unit tests cannot set external labels, so the absolute runbook links are checked here: a real
 // Prometheus runs the shipped alerts.yml with the shipped prometheus.yml (targets moved to closed ports,
@@ -29,8 +28,7 @@ interface ApiAlert {
 
 describe("runbook links rendered by a real Prometheus", () => {
   let scratch = "";
-  let prom: ChildProcess | undefined;
-  let output = "";
+  let prom: ToolProcess | undefined;
   let port = 0;
   const shipped = parse(readRepoFile("ops/prometheus/prometheus.yml")) as PromConfig;
 
@@ -48,25 +46,15 @@ describe("runbook links rendered by a real Prometheus", () => {
     writeFileSync(join(scratch, "prometheus.yml"), stringify(cfg));
     writeFileSync(join(scratch, "alerts.yml"), readRepoFile("ops/prometheus/alerts.yml"));
     port = await freePort();
-    prom = spawn("prometheus", [
+    prom = spawnTool("prometheus", [
       `--config.file=${join(scratch, "prometheus.yml")}`,
       `--storage.tsdb.path=${join(scratch, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
     ]);
-    prom.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    prom.stderr?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
   }, 30_000);
 
   afterAll(async () => {
-    if (prom !== undefined && prom.exitCode === null) {
-      const exited = new Promise((resolve) => prom?.once("exit", resolve));
-      prom.kill("SIGTERM");
-      await exited;
-    }
+    await prom?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -81,7 +69,7 @@ describe("runbook links rendered by a real Prometheus", () => {
       },
       { timeoutMs: 30_000, message: "ServiceDown pending for every job" },
     ).catch((err: Error) => {
-      throw new Error(`${err.message}\nprometheus said:\n${output.slice(-3000)}`);
+      throw new Error(`${err.message}\nprometheus said:\n${prom?.output().slice(-3000) ?? ""}`);
     });
     for (const a of alerts) {
       expect(a.annotations.runbook_url).toBe(`${base}/docs/operations/runbook.md#servicedown`);

@@ -43,6 +43,9 @@ const codec = defineHashCodec<HarvestProposal>({
   reasonCodes: { wire: "reason_codes", codec: fields.commaList() },
 });
 
+/** Wire field name of each HarvestProposal property (`action` is read instead of `harvest_action` when calibrated). */
+export const harvestProposalFields = codec.wireNames;
+
 const CALIBRATED_TRUE = new Set(["1", "true", "True"]);
 
 function present(v: unknown): boolean {
