@@ -14,17 +14,23 @@
 # Steps: install the tree into /opt/quantum/releases/<version> (an existing release with the same content is
 # reused, one with different content is refused), install the service account (sysusers.d), env files into
 # /etc/quantum ONLY when absent (root:root 0600; never appended to or overwritten), unit files into
-# /etc/systemd/system, daemon-reload when a unit changed, flip /opt/quantum/current atomically, start the
+# /etc/systemd/system, daemon-reload when a unit changed, check every service's env file with the new release
+# (node main.js --check-config; any problem stops the run before current moves), flip /opt/quantum/current
+# atomically, start the
 # services (enable --now) or restart them when the release or a unit changed, wait for every /health, and
 # roll back to the previous release when one stays unhealthy. Keeps the newest --keep releases (default 5).
 # It never runs git reset, never edits an existing env file and never deletes the current or previous release.
 #
+# Preflight: the Node.js the units run (/usr/bin/node) must be >= 20.19 (docs/operations/deploy.md#nodejs).
 # Environment overrides (tests, staging hosts):
+#   NODE=/path          the node binary to check and to run --check-config with (default /usr/bin/node, the
+#                       one ExecStart of the units names)
 #   SYSTEMCTL=/path     systemctl to call (default: systemctl; with --root other than / and no SYSTEMCTL the
 #                       services are not touched and no health check runs)
 #   HEALTH_URLS="u1 u2" health URLs to wait for instead of http://METRICS_HOST:<port>/health from the env files
 #   PNPM_DEPLOY_FLAGS   extra flags for "pnpm deploy" when building (default: --prefer-offline)
-# Exit codes: 0 ok, 1 usage or validation error, 2 unhealthy release rolled back, 3 unhealthy and no rollback
+# Exit codes: 0 ok, 1 usage or validation error (including a too old Node.js or an env file that does not
+# validate), 2 unhealthy release rolled back, 3 unhealthy and no rollback
 # was possible (first install, or the unhealthy release was already current).
 set -euo pipefail
 umask 022
@@ -40,6 +46,9 @@ ENV_NAMES=(position-state-brain apply-layer p35-decision-intelligence)
 PORT_VARS=("P33_METRICS_PORT" "PROMETHEUS_PORT APPLY_METRICS_PORT" "P35_METRICS_PORT")
 DEFAULT_PORTS=(8045 8000 8046)
 TARGET_UNIT=quantum-p3.target
+NODE="${NODE:-/usr/bin/node}"
+NODE_MIN_MAJOR=20
+NODE_MIN_MINOR=19
 PACKAGES_TO_DEPLOY=(services/apply-layer services/position-state-brain services/decision-intelligence packages/cli)
 
 ROOT="/"
@@ -317,6 +326,56 @@ flip_link() {
   mv -T "$link.tmp.$$" "$link"
 }
 
+# --- preflight ---------------------------------------------------------------------------------------------
+
+# The services run on $NODE: refuse a missing or too old one before anything is touched.
+preflight_node() {
+  local v major minor
+  [ -x "$NODE" ] || die "Node.js not found at $NODE; install Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR (docs/operations/deploy.md#nodejs)"
+  v="$("$NODE" --version 2>/dev/null || true)"
+  if ! [[ "$v" =~ ^v([0-9]+)\.([0-9]+)\. ]]; then die "cannot read the version of $NODE (got: ${v:-nothing})"; fi
+  major="${BASH_REMATCH[1]}"
+  minor="${BASH_REMATCH[2]}"
+  if [ "$major" -lt "$NODE_MIN_MAJOR" ] || { [ "$major" -eq "$NODE_MIN_MAJOR" ] && [ "$minor" -lt "$NODE_MIN_MINOR" ]; }; then
+    die "$NODE is $v; the services need Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR (docs/operations/deploy.md#nodejs)"
+  fi
+  log "node $v at $NODE"
+}
+
+# Validate every service's env file with the release's own code (main.js --check-config opens no connection),
+# in a clean environment like systemd's. Prints every problem of every service; dies when one fails.
+check_configs() {
+  local release="$1" i file failed=0 out_dir
+  if dry; then
+    log "[dry-run] would run each service's --check-config on its env file in $ETC_Q"
+    return 0
+  fi
+  out_dir="$(mktemp -d)"
+  # the three checks run side by side (each starts a node process); results are reported in service order
+  for i in "${!SERVICE_DIRS[@]}"; do
+    file="$ETC_Q/${ENV_NAMES[$i]}.env"
+    (
+      rc=0
+      env -i PATH="$PATH" "$NODE" "$release/services/${SERVICE_DIRS[$i]}/dist/main.js" \
+        --check-config --env-file "$file" >"$out_dir/$i.out" 2>&1 || rc=$?
+      echo "$rc" >"$out_dir/$i.rc"
+    ) &
+  done
+  wait
+  for i in "${!SERVICE_DIRS[@]}"; do
+    file="$ETC_Q/${ENV_NAMES[$i]}.env"
+    if [ "$(cat "$out_dir/$i.rc")" = 0 ]; then
+      log "config ok: $file"
+    else
+      failed=1
+      echo "[deploy] ERROR: $file does not validate for ${UNITS[$i]}:" >&2
+      sed 's/^/[deploy]   /' "$out_dir/$i.out" >&2
+    fi
+  done
+  rm -rf "$out_dir"
+  [ "$failed" -eq 0 ] || die "configuration check failed; current was not switched (fix the env files and run again)"
+}
+
 # --- services and health -----------------------------------------------------------------------------------
 
 start_services() { # $1 = 1 to restart running services
@@ -454,6 +513,7 @@ do_deploy() {
 
   install_service_account "$etc"
   install_env_files "$etc"
+  check_configs "$OPT/$new_target"
   install_units "$etc"
   install_cli_wrapper
 
@@ -497,6 +557,12 @@ do_deploy() {
 
 case "$MODE" in
 pack) do_pack ;;
-rollback) do_rollback ;;
-deploy) do_deploy ;;
+rollback)
+  preflight_node
+  do_rollback
+  ;;
+deploy)
+  preflight_node
+  do_deploy
+  ;;
 esac

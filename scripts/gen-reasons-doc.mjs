@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Writes docs/reasons.md and the reason tables of docs/operations/p35-action-mapping.md from the reason-code
-// enums and their records in @quantum/contracts (pnpm docs:reasons). `--check` exits 1 when either is out of
-// date. Reads packages/contracts/dist (build first).
+// Writes the docs generated from @quantum/contracts (pnpm docs:reasons):
+//   docs/reasons.md                         entirely, from the reason-code enums and their records
+//   docs/operations/p35-action-mapping.md   its reason tables (between markers)
+//   docs/contract.md                        its generated sections (<!-- generated:NAME --> blocks: streams, keys,
+//                                           values, plan-id, reasons); the prose around them is written by hand
+// `--check` exits 1 when any is out of date. Reads packages/contracts/dist (build first).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const { renderReasonDocs, spliceActionMapping } = await import(
-  pathToFileURL(join(root, "packages/contracts/dist/index.js")).href
-);
+const { renderReasonDocs, spliceActionMapping, renderContractSections, applyGeneratedSections } =
+  await import(pathToFileURL(join(root, "packages/contracts/dist/index.js")).href);
 const read = (path) => {
   try {
     return readFileSync(path, "utf8");
@@ -22,6 +24,10 @@ const targets = [
   {
     path: join(root, "docs/operations/p35-action-mapping.md"),
     render: (current) => spliceActionMapping(current),
+  },
+  {
+    path: join(root, "docs/contract.md"),
+    render: (current) => applyGeneratedSections(current, renderContractSections()),
   },
 ];
 let stale = 0;

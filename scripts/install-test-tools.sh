@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the host tools the ops test suite (tests/ops) needs, only when they are missing:
-#   promtool        - only the binary, taken from Debian's prometheus package (no Prometheus server installed)
+#   promtool, prometheus      - only the binaries, taken from Debian's prometheus package (no service is
+#                               installed or started; the tests run Prometheus on their own ports)
+#   amtool, alertmanager      - likewise from Debian's prometheus-alertmanager package
 #   systemd-analyze - from the systemd package (verify / security of the unit files)
 #   curl            - used by ops/deploy.sh for health checks
 # Safe to run again: a second run finds everything present and changes nothing.
@@ -32,28 +34,40 @@ need_apt() {
   fi
 }
 
-install_promtool() {
-  if command -v promtool >/dev/null 2>&1; then return 0; fi
-  need_apt promtool
+# Install binaries from a Debian package without installing the package itself (no service is registered or
+# started): install_from_deb PACKAGE COMMAND:PATH_IN_DEB... copies each missing COMMAND to /usr/local/bin.
+install_from_deb() {
+  local pkg="$1" spec cmd path missing=()
+  shift
+  for spec in "$@"; do
+    cmd="${spec%%:*}"
+    if ! command -v "$cmd" >/dev/null 2>&1; then missing+=("$spec"); fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then return 0; fi
+  need_apt "$pkg"
   apt_update_once
   TMP_DIR="$(mktemp -d)"
   local tmp="$TMP_DIR"
-  log "downloading the prometheus package to extract promtool"
-  (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) || {
-    log "apt-get download prometheus failed"
+  log "downloading the $pkg package to extract ${missing[*]%%:*}"
+  (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) || {
+    log "apt-get download $pkg failed"
     exit 1
   }
   local deb
-  deb="$(find "$tmp" -maxdepth 1 -name 'prometheus_*.deb' | head -n 1)"
+  deb="$(find "$tmp" -maxdepth 1 -name "${pkg}_*.deb" | head -n 1)"
   if [ -z "$deb" ]; then
-    log "no prometheus .deb downloaded"
+    log "no $pkg .deb downloaded"
     exit 1
   fi
-  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/bin/promtool
-  $SUDO install -m 0755 "$tmp/usr/bin/promtool" /usr/local/bin/promtool
+  for spec in "${missing[@]}"; do
+    cmd="${spec%%:*}"
+    path="${spec#*:}"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ".$path"
+    $SUDO install -m 0755 "$tmp$path" "/usr/local/bin/$cmd"
+    log "installed /usr/local/bin/$cmd from $pkg"
+  done
   rm -rf "$tmp"
   TMP_DIR=""
-  log "installed $(/usr/local/bin/promtool --version 2>&1 | head -n 1)"
 }
 
 install_apt_tool() {
@@ -67,5 +81,11 @@ install_apt_tool() {
 
 install_apt_tool curl curl
 install_apt_tool systemd-analyze systemd
-install_promtool
-log "promtool, systemd-analyze and curl are present"
+install_from_deb prometheus promtool:/usr/bin/promtool prometheus:/usr/bin/prometheus
+# Debian names the server prometheus-alertmanager; the tests accept that name or alertmanager
+if command -v prometheus-alertmanager >/dev/null 2>&1; then
+  install_from_deb prometheus-alertmanager amtool:/usr/bin/amtool
+else
+  install_from_deb prometheus-alertmanager amtool:/usr/bin/amtool alertmanager:/usr/bin/prometheus-alertmanager
+fi
+log "promtool, prometheus, amtool, alertmanager, systemd-analyze and curl are present"

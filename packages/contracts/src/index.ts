@@ -9,6 +9,7 @@ export {
   parseJson,
   recordToFields,
 } from "./codec.js";
+export { applyGeneratedSections, PLAN_ID_CHECK, renderContractSections } from "./contract-doc.js";
 export {
   DECIMAL_STRING_RE,
   decimalString,
@@ -82,6 +83,7 @@ export {
   decodeHarvestProposal,
   encodeHarvestProposal,
   type HarvestProposal,
+  harvestProposalFields,
 } from "./messages/harvest-proposal.js";
 export { decodeP35Alert, encodeP35Alert, type P35Alert, p35AlertId } from "./messages/p35-alert.js";
 export {

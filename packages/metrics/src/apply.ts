@@ -4,6 +4,8 @@ import {
   DECISIONS,
   EXECUTED_STATUSES,
   P33_DENY_REASONS,
+  TRADING_STATES,
+  type TradingState,
 } from "@quantum/contracts";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { defineCounter, defineGauge, defineHistogram, zeroCounter } from "./define.js";
@@ -15,7 +17,7 @@ export const PERMIT_WAIT_BUCKETS = [
 /** Buckets of an exchange order round trip: 5 ms .. 10 s. */
 export const ORDER_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
-/** Apply Layer metrics (SPEC §3.1). Names are exact: dashboards and alert rules of the seed use them. */
+/** Apply Layer metrics. Names are exact: dashboards and alert rules use them. */
 export interface ApplyMetrics {
   /** p33_permit_deny_total{reason} — P3.3 denies seen by the Apply Layer (reason = P3.3 deny reason). */
   p33PermitDeny: Counter<"reason">;
@@ -27,7 +29,7 @@ export interface ApplyMetrics {
   executed: Counter<"status">;
   /** apply_plan_processed_total{decision} — decision ∈ EXECUTE|SKIP|BLOCKED|ERROR. */
   planProcessed: Counter<"decision">;
-  /** permit_wait_ms — last permit wait in milliseconds (gauge, seed compatibility). */
+  /** permit_wait_ms — last permit wait in milliseconds (gauge, kept for existing dashboards). */
   permitWaitMs: Gauge;
   /** position_mismatch_seconds — seconds the exchange and ledger positions have disagreed (0 = match). */
   positionMismatchSeconds: Gauge;
@@ -52,6 +54,13 @@ export interface ApplyMetrics {
    * (APPLY_REASONS): the "why are we not trading?" numbers for Grafana.
    */
   result: Counter<"decision" | "reason">;
+  /** apply_trading_state{state} — 1 for the trading state the Apply Layer last read, 0 for the others. */
+  tradingState: Gauge<"state">;
+}
+
+/** Set apply_trading_state: the current state's series to 1, every other state's to 0. */
+export function setTradingState(gauge: Gauge<"state">, current: TradingState): void {
+  for (const state of TRADING_STATES) gauge.set({ state }, state === current ? 1 : 0);
 }
 
 /** Where intake takes proposals from (label of apply_plan_queue_full_total). */
@@ -143,6 +152,12 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       "apply_result_total",
       "Results published to apply.result, by decision and reason code.",
       ["decision", "reason"],
+    ),
+    tradingState: defineGauge(
+      registry,
+      "apply_trading_state",
+      "Trading state the Apply Layer last read: 1 for the current state (ACTIVE, REDUCE_ONLY, HALTED), 0 for the others.",
+      ["state"],
     ),
   };
   zeroCounter(m.planQueueFull, "source", INTAKE_SOURCES);

@@ -4,6 +4,7 @@ export {
   INTAKE_SOURCES,
   ORDER_LATENCY_BUCKETS,
   PERMIT_WAIT_BUCKETS,
+  setTradingState,
 } from "./apply.js";
 export {
   createExchangeMetrics,

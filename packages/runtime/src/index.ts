@@ -8,6 +8,12 @@ export {
   loadConfig,
   resolveEnv,
 } from "./config.js";
+export {
+  CHECK_CONFIG_FLAG,
+  EXIT_CONFIG_INVALID,
+  reportConfigCheck,
+  wantsConfigCheck,
+} from "./config-check.js";
 export { ConfigError } from "./config-error.js";
 export {
   envBool,

@@ -8,7 +8,7 @@ import {
   streams,
   symbolFromKey,
 } from "@quantum/contracts";
-import type { ApplyMetrics, StreamMetrics } from "@quantum/metrics";
+import { type ApplyMetrics, type StreamMetrics, setTradingState } from "@quantum/metrics";
 import { type PermitWaiter, readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Logger, StreamSlots } from "@quantum/runtime";
 import { deadLetter, StreamConsumer } from "@quantum/runtime";
@@ -338,5 +338,6 @@ export class Intake {
       readTradingState(this.o.redis),
     ]);
     this.o.metrics.killSwitchActive.set(ks.halted || ts.halted || this.o.cfg.envKillSwitch ? 1 : 0);
+    setTradingState(this.o.metrics.tradingState, ts.state);
   }
 }

@@ -1,5 +1,12 @@
-import { ExchangeConfigError } from "@quantum/exchange";
-import { ConfigError, createLogger, onShutdown } from "@quantum/runtime";
+import { ExchangeConfigError, resolveBaseUrl } from "@quantum/exchange";
+import {
+  ConfigError,
+  createLogger,
+  EXIT_CONFIG_INVALID,
+  onShutdown,
+  reportConfigCheck,
+  wantsConfigCheck,
+} from "@quantum/runtime";
 import pkg from "../package.json" with { type: "json" };
 import { type ApplyConfig, type CrashPoint, configSecrets, loadApplyConfig } from "./config.js";
 import { SERVICE } from "./intake.js";
@@ -23,17 +30,32 @@ export function permitModeLine(cfg: ApplyConfig): string {
   return `${VENUE_LINES[cfg.mode]}; permits: ${permits}`;
 }
 
+/** Problems of the live exchange settings that only surface when the exchange is created (no connection). */
+function exchangeProblems(cfg: ApplyConfig): string[] {
+  if (cfg.venue !== "testnet" && cfg.venue !== "production") return [];
+  try {
+    resolveBaseUrl(cfg.venue, cfg.baseUrl, cfg.allowLoopbackExchange);
+    return [];
+  } catch (err) {
+    if (err instanceof ExchangeConfigError) return [`BINANCE_BASE_URL: ${err.message}`];
+    throw err;
+  }
+}
+
 async function main(): Promise<number> {
+  const checkOnly = wantsConfigCheck();
   let cfg: ApplyConfig;
   try {
     cfg = loadApplyConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
+      if (checkOnly) return reportConfigCheck(SERVICE, err.issues);
       process.stderr.write(`${SERVICE}: refusing to start: ${err.message}\n`);
-      return 2;
+      return EXIT_CONFIG_INVALID;
     }
     throw err;
   }
+  if (checkOnly) return reportConfigCheck(SERVICE, exchangeProblems(cfg));
   const venue = cfg.venue ?? "none";
   const log = createLogger({
     service: SERVICE,

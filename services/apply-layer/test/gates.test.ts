@@ -99,7 +99,7 @@ describe("planning gates publish the plan and its result at once", () => {
   });
 });
 
-describe("permit failures give their SPEC reason", () => {
+describe("permit failures give their reason code", () => {
   it("names the missing permit after APPLY_PERMIT_WAIT_MS", async () => {
     const both = await streamProposal(r, proposal("G1USDT"));
     const gov = await streamProposal(r, proposal("G2USDT"));
@@ -227,6 +227,25 @@ describe("malformed input is dead-lettered, never a crash", () => {
     await eventually(
       async () => metricValue(await scrapeMetrics(apply.port), "position_mismatch_seconds") === 0,
     );
+  });
+
+  it("apply_trading_state follows quantum:global:trading_state (missing = ACTIVE, unknown = HALTED)", async () => {
+    const stateIs = async (state: string) => {
+      const m = await scrapeMetrics(apply.port);
+      return ["ACTIVE", "REDUCE_ONLY", "HALTED"].every(
+        (s) => metricValue(m, "apply_trading_state", { state: s }) === (s === state ? 1 : 0),
+      );
+    };
+    try {
+      await r.set(keys.tradingState, "reduce_only");
+      await eventually(() => stateIs("REDUCE_ONLY"));
+      await r.set(keys.tradingState, "PAUSED");
+      await eventually(() => stateIs("HALTED"));
+      await r.del(keys.tradingState);
+      await eventually(() => stateIs("ACTIVE"));
+    } finally {
+      await r.del(keys.tradingState);
+    }
   });
 });
 

@@ -1,22 +1,33 @@
-import { ConfigError, createLogger, loadConfig, onShutdown } from "@quantum/runtime";
+import {
+  ConfigError,
+  createLogger,
+  EXIT_CONFIG_INVALID,
+  loadConfig,
+  onShutdown,
+  reportConfigCheck,
+  wantsConfigCheck,
+} from "@quantum/runtime";
 import pkg from "../package.json" with { type: "json" };
 import { configSchema, SERVICE_NAME } from "./config.js";
 import { startDecisionIntelligence } from "./service.js";
 
 /** Entry of quantum-p35-decision-intelligence: config from the environment (and --env-file), then run. */
 async function main(): Promise<number> {
+  const checkOnly = wantsConfigCheck();
   let config: ReturnType<typeof loadConfig<typeof configSchema>>;
   try {
     config = loadConfig(configSchema);
   } catch (err) {
     if (err instanceof ConfigError) {
+      if (checkOnly) return reportConfigCheck(SERVICE_NAME, err.issues);
       process.stderr.write(
         `${SERVICE_NAME}: invalid configuration:\n${err.issues.map((i) => `  - ${i}`).join("\n")}\n`,
       );
-      return 2;
+      return EXIT_CONFIG_INVALID;
     }
     throw err;
   }
+  if (checkOnly) return reportConfigCheck(SERVICE_NAME, []);
   const log = createLogger({
     service: SERVICE_NAME,
     level: config.LOG_LEVEL,

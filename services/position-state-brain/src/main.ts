@@ -1,10 +1,15 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, createLogger, loadConfig, onShutdown } from "@quantum/runtime";
+import {
+  ConfigError,
+  createLogger,
+  EXIT_CONFIG_INVALID,
+  loadConfig,
+  onShutdown,
+  reportConfigCheck,
+  wantsConfigCheck,
+} from "@quantum/runtime";
 import { P33_ENV_ALIASES, p33ConfigSchema, SERVICE_NAME, venueProblem } from "./config.js";
 import { startPositionStateBrain } from "./service.js";
-
-/** Exit code for configuration problems (nothing was connected). */
-const EXIT_CONFIG = 2;
 
 function version(): string {
   try {
@@ -18,20 +23,23 @@ function version(): string {
 }
 
 async function main(): Promise<number> {
+  const checkOnly = wantsConfigCheck();
   let cfg: ReturnType<typeof loadConfig<typeof p33ConfigSchema>>;
   try {
     cfg = loadConfig(p33ConfigSchema, { env: process.env, aliases: P33_ENV_ALIASES });
   } catch (err) {
     if (err instanceof ConfigError) {
+      if (checkOnly) return reportConfigCheck(SERVICE_NAME, err.issues);
       process.stderr.write(`${SERVICE_NAME}: ${err.message}\n`);
-      return EXIT_CONFIG;
+      return EXIT_CONFIG_INVALID;
     }
     throw err;
   }
   const problem = venueProblem(cfg);
+  if (checkOnly) return reportConfigCheck(SERVICE_NAME, problem === null ? [] : [problem]);
   if (problem !== null) {
     process.stderr.write(`${SERVICE_NAME}: ${problem}\n`);
-    return EXIT_CONFIG;
+    return EXIT_CONFIG_INVALID;
   }
   const logger = createLogger({
     service: SERVICE_NAME,

@@ -8,6 +8,26 @@ import { SERVICES } from "./units.js";
 /** Marker in a fake service's main.js that makes the fake health endpoint answer 503. */
 export const NEVER_HEALTHY = "never-healthy";
 
+/** An env-file line that the fake services' --check-config reports as a problem: FAKE_INVALID=<text>. */
+export const FAKE_INVALID = "FAKE_INVALID";
+
+/**
+ * The --check-config of a fake service: every FAKE_INVALID=<text> line of the --env-file is one problem;
+ * prints them like the real services (exit 2) or "configuration OK" (exit 0).
+ */
+function fakeCheckConfig(dir: string): string {
+  return `import { readFileSync } from "node:fs";
+const args = process.argv.slice(2);
+if (args.includes("--check-config")) {
+  const file = args[args.indexOf("--env-file") + 1];
+  const problems = readFileSync(file, "utf8").split("\\n").filter((l) => l.startsWith("${FAKE_INVALID}=")).map((l) => l.slice(${FAKE_INVALID.length + 1}));
+  if (problems.length === 0) console.log("${dir}: configuration OK");
+  else console.error("${dir}: invalid configuration:\\n" + problems.map((p) => "  - " + p).join("\\n"));
+  process.exit(problems.length === 0 ? 0 : 2);
+}
+`;
+}
+
 /**
  * A tiny built release tree: services/<dir>/dist/main.js, packages/cli/dist/main.js, a lua dir and a
  * node_modules entry, each file tagged so two releases differ.
@@ -16,7 +36,10 @@ export function makeSourceTree(dir: string, tag: string, opts: { unhealthy?: boo
   for (const s of SERVICES) {
     const dist = join(dir, "services", s.dir, "dist");
     mkdirSync(dist, { recursive: true });
-    writeFileSync(join(dist, "main.js"), `// ${s.dir} ${tag}${opts.unhealthy ? ` ${NEVER_HEALTHY}` : ""}\n`);
+    writeFileSync(
+      join(dist, "main.js"),
+      `// ${s.dir} ${tag}${opts.unhealthy ? ` ${NEVER_HEALTHY}` : ""}\n${fakeCheckConfig(s.dir)}`,
+    );
     writeFileSync(
       join(dir, "services", s.dir, "package.json"),
       `{"name":"@quantum/${s.dir}","type":"module"}\n`,

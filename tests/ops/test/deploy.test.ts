@@ -14,7 +14,14 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deploy, makeSourceTree, startHealthServer, stubCalls, writeSystemctlStub } from "./deploy-rig.js";
+import {
+  deploy,
+  FAKE_INVALID,
+  makeSourceTree,
+  startHealthServer,
+  stubCalls,
+  writeSystemctlStub,
+} from "./deploy-rig.js";
 import { ensureTestTools, readRepoFile, run, treeSnapshot } from "./helpers.js";
 import { SERVICES, TARGET } from "./units.js";
 
@@ -38,6 +45,7 @@ describe("ops/deploy.sh", () => {
     const health = await startHealthServer(root, stub.state);
     closers.push(health.close);
     const env = {
+      NODE: process.execPath,
       SYSTEMCTL: stub.path,
       HEALTH_URLS: SERVICES.map((s) => `http://127.0.0.1:${health.port}/health/${s.dir}`).join(" "),
     };
@@ -267,9 +275,71 @@ describe("ops/deploy.sh", () => {
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(r.current()).toBe("releases/v3");
     expect(readlinkSync(join(r.root, "opt/quantum/previous"))).toBe("releases/v4");
+  }, 90_000);
+
+  it("checks every env file with the new release and keeps current when one does not validate", async () => {
+    const r = await rig();
+    expect((await deploy(["--root", r.root, "--source", r.source("a"), "--version", "v1"], r.env)).code).toBe(
+      0,
+    );
+    const p33 = join(r.root, "etc/quantum/position-state-brain.env");
+    const p35 = join(r.root, "etc/quantum/p35-decision-intelligence.env");
+    writeFileSync(p33, `${readFileSync(p33, "utf8")}${FAKE_INVALID}=P33_POLL_SEC: expected a number\n`);
+    writeFileSync(
+      p35,
+      `${readFileSync(p35, "utf8")}${FAKE_INVALID}=P35_BATCH_SIZE: too big\n${FAKE_INVALID}=LOG_LEVEL: unknown\n`,
+    );
+    const callsBefore = stubCalls(r.stub.state).length;
+
+    const res = await deploy(["--root", r.root, "--source", r.source("b"), "--version", "v2"], r.env);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    expect(res.stdout).toContain(`config ok: ${join(r.root, "etc/quantum/apply-layer.env")}`);
+    expect(res.stderr).toContain(`${p33} does not validate for quantum-position-state-brain`);
+    expect(res.stderr).toContain("  - P33_POLL_SEC: expected a number");
+    expect(res.stderr).toContain(`${p35} does not validate for quantum-p35-decision-intelligence`);
+    expect(res.stderr).toContain("  - P35_BATCH_SIZE: too big");
+    expect(res.stderr).toContain("  - LOG_LEVEL: unknown");
+    expect(res.stderr).toContain("current was not switched");
+    expect(r.current()).toBe("releases/v1");
+    expect(writes(stubCalls(r.stub.state).slice(callsBefore))).toEqual([]);
+
+    // fixed: the same release goes live
+    writeFileSync(p33, readRepoFile("etc/quantum/position-state-brain.env.example"));
+    writeFileSync(p35, readRepoFile("etc/quantum/p35-decision-intelligence.env.example"));
+    const fixed = await deploy(["--root", r.root, "--source", r.source("b"), "--version", "v2"], r.env);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(r.current()).toBe("releases/v2");
   });
 
-  it("never resets a checkout or appends to a file (SPEC section 9)", () => {
+  it("refuses a Node.js older than 20.19 before touching anything, accepts 20.19", async () => {
+    const r = await rig();
+    const fakeNode = (version: string): string => {
+      const path = join(r.dir, `node-${version}`);
+      writeFileSync(
+        path,
+        `#!/usr/bin/env bash\nif [ "$1" = --version ]; then echo ${version}; exit 0; fi\nexec ${JSON.stringify(process.execPath)} "$@"\n`,
+        { mode: 0o755 },
+      );
+      return path;
+    };
+    const args = ["--root", r.root, "--source", r.source("a"), "--version", "v1"];
+    for (const version of ["v18.19.0", "v20.18.3"]) {
+      const res = await deploy(args, { ...r.env, NODE: fakeNode(version) });
+      expect(res.code, version).toBe(1);
+      expect(res.stderr).toContain(`is ${version}; the services need Node.js >= 20.19`);
+    }
+    const missing = await deploy(args, { ...r.env, NODE: join(r.dir, "no-node") });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Node.js not found at");
+    expect(readdirSync(r.root)).toEqual([]);
+    expect(stubCalls(r.stub.state)).toEqual([]);
+
+    const ok = await deploy(args, { ...r.env, NODE: fakeNode("v20.19.0") });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("node v20.19.0");
+  });
+
+  it("never resets a checkout or appends to a file", () => {
     const script = readRepoFile("ops/deploy.sh")
       .split("\n")
       .filter((l) => !l.trimStart().startsWith("#"))

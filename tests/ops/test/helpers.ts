@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -49,13 +49,25 @@ function hasCommand(name: string): boolean {
 }
 
 let toolsChecked = false;
+/** The Alertmanager server: Debian calls it prometheus-alertmanager, upstream alertmanager. */
+export function alertmanagerCommand(): string {
+  return hasCommand("prometheus-alertmanager") ? "prometheus-alertmanager" : "alertmanager";
+}
+
 /**
- * Make sure promtool, systemd-analyze and curl exist: runs scripts/install-test-tools.sh (idempotent) when one
- * is missing, so a fresh CI machine gets them on the first run.
+ * Make sure promtool, prometheus, amtool, alertmanager, systemd-analyze and curl exist: runs
+ * scripts/install-test-tools.sh (idempotent) when one is missing, so a fresh CI machine gets them on the first run.
  */
 export function ensureTestTools(): void {
   if (toolsChecked) return;
-  const missing = ["promtool", "systemd-analyze", "curl"].filter((t) => !hasCommand(t));
+  const missing = [
+    "promtool",
+    "prometheus",
+    "amtool",
+    alertmanagerCommand(),
+    "systemd-analyze",
+    "curl",
+  ].filter((t) => !hasCommand(t));
   if (missing.length > 0) {
     const r = spawnSync("bash", [repoPath("scripts/install-test-tools.sh")], { encoding: "utf8" });
     if (r.status !== 0) {
@@ -103,4 +115,30 @@ export function headingAnchors(markdown: string): Set<string> {
     anchors.add(slug);
   }
   return anchors;
+}
+
+export interface ToolProcess {
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait until it has exited (at once when it already has). */
+  stop(): Promise<void>;
+}
+
+/** Start a host tool (prometheus, alertmanager) in the background, collecting its output. */
+export function spawnTool(cmd: string, args: string[]): ToolProcess {
+  const proc = spawn(cmd, args);
+  let out = "";
+  const collect = (d: Buffer): void => {
+    out += d.toString();
+  };
+  proc.stdout.on("data", collect);
+  proc.stderr.on("data", collect);
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  return {
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

@@ -47,6 +47,9 @@ const codec = defineHashCodec<HarvestProposal>({
   positionSide: { wire: "position_side", codec: fields.optOneOf(HEDGE_LEGS) },
 });
 
+/** Wire field name of each HarvestProposal property (`action` is read instead of `harvest_action` when calibrated). */
+export const harvestProposalFields = codec.wireNames;
+
 const CALIBRATED_TRUE = new Set(["1", "true", "True"]);
 
 function present(v: unknown): boolean {
