@@ -7,6 +7,7 @@ import { FakeEngine, type Params } from "./engine.js";
 import type {
   FakeBinance,
   FakeBinanceOptions,
+  FakeDelayRange,
   FakeFault,
   FakeFaultSpec,
   FakeRequestRecord,
@@ -81,6 +82,9 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
   let skewMs = opts.clockSkewMs ?? 0;
   const serverNow = (): number => Date.now() + skewMs;
   let faults: ActiveFault[] = [];
+  let replyDelay: FakeDelayRange | null = opts.replyDelayMs ?? null;
+  const posts = new Map<string, number>();
+  let postsTotal = 0;
   let log: FakeRequestRecord[] = [];
   let minute = -1;
   let weight = 0;
@@ -186,6 +190,11 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
       atMs: Date.now(),
     };
     log.push(record);
+    if (method === "POST" && ORDER_PATHS.has(path)) {
+      postsTotal += 1;
+      const id = params.newClientOrderId ?? params.clientAlgoId;
+      if (id !== undefined) posts.set(id, (posts.get(id) ?? 0) + 1);
+    }
     rollMinute();
     const route = routes[`${method} ${path}`];
     if (route !== undefined) {
@@ -203,7 +212,12 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         const key = req.headers["x-mbx-apikey"];
         verifySigned(rawQuery, rawBody, Array.isArray(key) ? key[0] : key, params, opts, serverNow());
       }
-      const fault = takeFault(method, path);
+      let fault = takeFault(method, path);
+      if (fault?.kind === "slow") {
+        record.fault = fault.kind;
+        await sleep(fault.delayMs);
+        fault = null;
+      }
       if (fault !== null) {
         record.fault = fault.kind;
         switch (fault.kind) {
@@ -216,6 +230,24 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
               req.socket.destroy();
             }
             return;
+          case "statusAfterFill": {
+            const body = route.handle(params, serverNow());
+            const status = fault.status ?? 202;
+            await sleep(pickDelay(replyDelay));
+            record.status = status;
+            sendJson(res, status, body, headers);
+            return;
+          }
+          case "garbledAfterFill": {
+            route.handle(params, serverNow());
+            await sleep(pickDelay(replyDelay));
+            record.status = 200;
+            send(res, 200, fault.body ?? '{"orderId":4000000001,"status":"FIL', {
+              ...headers,
+              "Content-Type": "application/json",
+            });
+            return;
+          }
           case "reject":
             throw new FakeApiError(fault.code, fault.msg, fault.status ?? 400);
           case "serverError": {
@@ -243,6 +275,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         }
       }
       const body = route.handle(params, serverNow());
+      await sleep(pickDelay(replyDelay));
       record.status = 200;
       sendJson(res, 200, body, headers);
     } catch (err) {
@@ -250,6 +283,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         err instanceof FakeApiError
           ? err
           : new FakeApiError(-1000, "An unknown error occured while processing the request.", 500);
+      await sleep(pickDelay(replyDelay));
       record.status = e.status;
       record.code = e.code;
       sendJson(res, e.status, { code: e.code, msg: e.message }, headers);
@@ -279,6 +313,17 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
     orders: () => engine.all.map((o) => ({ ...o })),
     ordersFor: (clientOrderId) =>
       engine.all.filter((o) => o.clientOrderId === clientOrderId).map((o) => ({ ...o })),
+    counts(clientOrderId) {
+      if (clientOrderId === undefined) {
+        let fills = 0;
+        for (const n of engine.fills.values()) fills += n;
+        return { posts: postsTotal, fills };
+      }
+      return { posts: posts.get(clientOrderId) ?? 0, fills: engine.fills.get(clientOrderId) ?? 0 };
+    },
+    setReplyDelay(range) {
+      replyDelay = range;
+    },
     injectFault(spec) {
       faults.push({ ...spec, remaining: spec.times ?? 1 });
     },
@@ -298,6 +343,18 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
     usedWeight1m: () => weight,
     orderCount1m: () => orderCount,
   };
+}
+
+const ORDER_PATHS: ReadonlySet<string> = new Set(["/fapi/v1/order", "/fapi/v1/algoOrder"]);
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** A random delay in the range (0 without one). */
+function pickDelay(range: FakeDelayRange | null): number {
+  if (range === null) return 0;
+  return range.minMs + Math.floor(Math.random() * (range.maxMs - range.minMs + 1));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
