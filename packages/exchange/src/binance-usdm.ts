@@ -95,7 +95,8 @@ function intHeader(headers: unknown, name: string): number | null {
  * Binance USDⓈ-M Futures through the `binance` package's USDMClient. Every call has a timeout; signed
  * calls use a clock offset from /fapi/v1/time (one resync + one retry on -1021); order ids are always
  * ours (the library's id generation and its console warning are bypassed by calling its signed POST
- * directly); errors come back classified; a 429/418 stops all calls until Retry-After has passed.
+ * directly); errors come back classified fail-safe (see classifyError); a 429/418 stops all calls until
+ * Retry-After has passed.
  */
 export class BinanceUsdmExchange implements Exchange {
   readonly venue: LiveVenue;
