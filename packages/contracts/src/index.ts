@@ -103,6 +103,7 @@ export {
   type PositionSnapshot,
   type PositionView,
   positionLedgerFields,
+  positionSnapshotFields,
 } from "./messages/positions.js";
 export {
   computePlanId,

@@ -22,7 +22,7 @@ export const P33_ENV_ALIASES: EnvAliases = {
   P33_LOG_LEVEL: ["LOG_LEVEL"],
 };
 
-/** The P3.3 environment (SPEC §3.2, §3). Docs are generated from the `.describe()` texts. */
+/** The P3.3 environment. Docs are generated from the `.describe()` texts. */
 export const p33ConfigSchema = z.object({
   P33_POLL_SEC: envNumber({ min: 0.05, max: 3600 })
     .default(5)
