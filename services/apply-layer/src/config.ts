@@ -91,7 +91,9 @@ export const applyEnvShape = {
     ),
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
-    .describe("Accept a loopback BINANCE_BASE_URL (test rigs with a fake exchange only)"),
+    .describe(
+      "Accept a loopback BINANCE_BASE_URL (test rigs with a fake exchange only; refused with APPLY_MODE=production)",
+    ),
   APPLY_CONSUMER_NAME: envString()
     .optional()
     .describe("Stable consumer name in the `apply` group and lock owner (default <hostname>-apply-layer)"),
@@ -117,6 +119,12 @@ export const applyEnvSchema = z.object(applyEnvShape).superRefine((env, ctx) => 
     issue(
       "TESTNET",
       "TESTNET=true is refused with APPLY_MODE=production (the permit bypass never runs in production)",
+    );
+  }
+  if (env.APPLY_MODE === "production" && env.APPLY_ALLOW_LOOPBACK_EXCHANGE) {
+    issue(
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE",
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with APPLY_MODE=production (production keys are never signed for a loopback host)",
     );
   }
   if (env.APPLY_MODE === "production" && env.APPLY_TEST_CRASH_AT !== undefined) {

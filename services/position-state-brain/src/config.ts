@@ -76,7 +76,7 @@ export const p33ConfigSchema = z.object({
     .describe("Exchange REST base URL override; the host must be on the venue's allowlist"),
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
-    .describe("Allow a loopback BINANCE_BASE_URL (test exchanges only)"),
+    .describe("Allow a loopback BINANCE_BASE_URL (test exchanges only; refused with P33_EXCHANGE=production)"),
   P33_CONSUMER_NAME: envString()
     .optional()
     .describe(
@@ -109,12 +109,15 @@ export function venueCredentials(cfg: P33Config): VenueCredentials {
 }
 
 /**
- * Problems that stop the service before it connects anywhere, as one line: missing credentials of a live
- * venue, or a base URL the venue may not use. null when the venue is usable.
+ * Problems that stop the service before it connects anywhere, as one line: the loopback flag with the
+ * production venue, missing credentials of a live venue, or a base URL the venue may not use. null when the venue is usable.
  */
 export function venueProblem(cfg: P33Config): string | null {
   const venue = cfg.P33_EXCHANGE;
   if (venue === "paper") return null;
+  if (venue === "production" && cfg.APPLY_ALLOW_LOOPBACK_EXCHANGE) {
+    return "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production (production keys are never signed for a loopback host)";
+  }
   const [keyVar, secretVar] =
     venue === "testnet"
       ? ["BINANCE_TESTNET_API_KEY", "BINANCE_TESTNET_API_SECRET"]

@@ -79,6 +79,20 @@ describe("venues", () => {
     expect(stderr).toContain("not allowed");
   });
 
+  it("production with APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused before connecting, with a one-line reason", async () => {
+    const { code, stderr } = await refusedStart({
+      P33_EXCHANGE: "production",
+      BINANCE_API_KEY: "k",
+      BINANCE_API_SECRET: "s",
+      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+      BINANCE_BASE_URL: fake.baseUrl,
+    });
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production");
+    expect(fake.requests()).toHaveLength(0);
+  });
+
   it("testnet venue: allows from the venue's positions; an outage gives bounded no_exchange_snapshot / stale denies", async () => {
     const db = 2;
     const client = redis.client(db);
