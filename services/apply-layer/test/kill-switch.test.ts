@@ -139,4 +139,3 @@ describe("global kill switch", () => {
     }
   });
 });
-});

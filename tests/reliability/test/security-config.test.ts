@@ -128,7 +128,9 @@ describe("production guards", () => {
       APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
     });
     expect(apply.code).toBe(2);
-    expect(apply.stderr).toContain("APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with APPLY_MODE=production");
+    expect(apply.stderr).toContain(
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with APPLY_MODE=production",
+    );
     const p33 = await refuses(ENTRIES.p33, {
       P33_EXCHANGE: "production",
       BINANCE_API_KEY: API.apiKey,
@@ -137,7 +139,9 @@ describe("production guards", () => {
       APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
     });
     expect(p33.code).toBe(2);
-    expect(p33.stderr).toContain("APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production");
+    expect(p33.stderr).toContain(
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production",
+    );
     expect(fake.requests()).toHaveLength(0);
   });
 
