@@ -143,7 +143,8 @@ export const APPLY_REASON_DOCS: Readonly<Record<ApplyReason, ReasonDoc>> = {
   },
   venue_mismatch: {
     decision: "BLOCKED",
-    meaning: "The P3.3 permit was sized from another venue's position than the one this Apply Layer trades on.",
+    meaning:
+      "The P3.3 permit was sized from another venue's position than the one this Apply Layer trades on.",
     action: "Set P33_EXCHANGE to the Apply Layer's venue (APPLY_MODE) and restart P3.3.",
   },
   stop_would_trigger: {

@@ -76,7 +76,9 @@ export const p33ConfigSchema = z.object({
     .describe("Exchange REST base URL override; the host must be on the venue's allowlist"),
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
-    .describe("Allow a loopback BINANCE_BASE_URL (test exchanges only; refused with P33_EXCHANGE=production)"),
+    .describe(
+      "Allow a loopback BINANCE_BASE_URL (test exchanges only; refused with P33_EXCHANGE=production)",
+    ),
   P33_CONSUMER_NAME: envString()
     .optional()
     .describe(

@@ -1,7 +1,7 @@
 import {
   type ApplyPlan,
-  type ExchangeVenue,
   decodePositionSnapshot,
+  type ExchangeVenue,
   encodeP33Permit,
   encodePositionLedgerPatch,
   keys,

@@ -198,7 +198,11 @@ describe("FakeBinance trading rules", () => {
     expect(accepted).toMatchObject({ status: 202, body: { status: "FILLED", clientOrderId: "s202-1" } });
     expect(fake.counts("s202-1")).toEqual({ posts: 1, fills: 1 });
     fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "garbledAfterFill" });
-    const q = new URLSearchParams({ ...params, newClientOrderId: "garbled-1", timestamp: String(Date.now()) });
+    const q = new URLSearchParams({
+      ...params,
+      newClientOrderId: "garbled-1",
+      timestamp: String(Date.now()),
+    });
     const sig = createHmac("sha256", SECRET).update(q.toString()).digest("hex");
     const res = await fetch(`${fake.baseUrl}/fapi/v1/order?${q.toString()}&signature=${sig}`, {
       method: "POST",
