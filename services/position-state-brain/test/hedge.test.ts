@@ -7,7 +7,15 @@ import {
   type TestRedis,
 } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Brain, makePlan, permitRaw, publishPlan, readPermit, startBrain } from "./helpers.js";
+import {
+  type Brain,
+  fakeTestnetEnv,
+  makePlan,
+  permitRaw,
+  publishPlan,
+  readPermit,
+  startBrain,
+} from "./helpers.js";
 
 let redis: TestRedis;
 const running: Brain[] = [];
@@ -34,13 +42,7 @@ async function hedgeBrain(db: number, long: string, short: string): Promise<Fake
     ],
   });
   fakes.push(fake);
-  const brain = await startBrain(redis, db, {
-    P33_EXCHANGE: "testnet",
-    BINANCE_TESTNET_API_KEY: API.apiKey,
-    BINANCE_TESTNET_API_SECRET: API.apiSecret,
-    BINANCE_BASE_URL: fake.baseUrl,
-    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-  });
+  const brain = await startBrain(redis, db, fakeTestnetEnv(fake.baseUrl, API));
   running.push(brain);
   return fake;
 }

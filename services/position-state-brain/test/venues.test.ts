@@ -11,7 +11,15 @@ import {
   type TestRedis,
 } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Brain, ENTRY, makePlan, publishPlan, readPermit, startBrain } from "./helpers.js";
+import {
+  type Brain,
+  ENTRY,
+  fakeTestnetEnv,
+  makePlan,
+  publishPlan,
+  readPermit,
+  startBrain,
+} from "./helpers.js";
 
 let redis: TestRedis;
 let fake: FakeBinance;
@@ -97,11 +105,7 @@ describe("venues", () => {
     const db = 2;
     const client = redis.client(db);
     const brain = await startBrain(redis, db, {
-      P33_EXCHANGE: "testnet",
-      BINANCE_TESTNET_API_KEY: API.apiKey,
-      BINANCE_TESTNET_API_SECRET: API.apiSecret,
-      BINANCE_BASE_URL: fake.baseUrl,
-      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+      ...fakeTestnetEnv(fake.baseUrl, API),
       P33_STALE_THRESHOLD_SEC: "1",
     });
     running.push(brain);
