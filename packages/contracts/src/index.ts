@@ -114,6 +114,7 @@ export {
   type PositionSnapshot,
   type PositionView,
   positionLedgerFields,
+  positionSnapshotFields,
 } from "./messages/positions.js";
 export {
   computePlanId,

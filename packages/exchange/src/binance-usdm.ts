@@ -97,10 +97,10 @@ function parseJsonBody(data: unknown): unknown {
  * Binance USDⓈ-M Futures through the `binance` package's USDMClient. Every call has a timeout; signed
  * calls use a clock offset from /fapi/v1/time (one resync + one retry on -1021); order ids are always
  * ours (the library's id generation and its console warning are bypassed by calling its signed POST
- * directly); errors come back classified. Every call first acquires from the throttle, which keeps the
- * process within its share of the venue's order and weight limits (corrected from the X-MBX-* headers)
- * and holds all calls while a 429/418 Retry-After runs; a call that cannot go within the wait bound comes
- * back rateLimited without being sent.
+ * directly); errors come back classified fail-safe (see classifyError). Every call first acquires from the
+ * throttle, which keeps the process within its share of the venue's order and weight limits (corrected from
+ * the X-MBX-* headers) and holds all calls while a 429/418 Retry-After runs; a call that cannot go within the
+ * wait bound comes back rateLimited without being sent.
  */
 export class BinanceUsdmExchange implements Exchange {
   readonly venue: LiveVenue;

@@ -63,51 +63,74 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out.length > MAX_DETAIL ? `${out.slice(0, MAX_DETAIL)}…` : out;
 }
 
+/** What an answer from the venue looks like, whichever shape the library threw it in. */
+interface Answer {
+  status: number | null;
+  body: unknown;
+  headers: unknown;
+}
+
 /**
- * Classify an error thrown by USDMClient (created with parseExceptions: false, so errors are axios
- * errors carrying status, body and headers) into the closed failure union. Only status, code, msg and
- * the transport error code are read: the axios config (which holds the API key) is never looked at.
+ * The venue's answer inside a thrown value, or null when there is none. USDMClient throws three shapes:
+ * an axios error with `response` (a status outside 2xx), the raw axios response itself (a 2xx other than
+ * 200), and, with parseExceptions on, a plain `{code, message, body, headers}`. Only status, body and
+ * headers are read; the request config (which holds the API key) never is.
+ */
+function answerOf(e: Rec): Answer | null {
+  if (isRec(e.response)) {
+    const r = e.response;
+    return { status: typeof r.status === "number" ? r.status : null, body: r.data, headers: r.headers };
+  }
+  if (e.isAxiosError !== true && typeof e.status === "number" && "data" in e) {
+    return { status: e.status, body: e.data, headers: e.headers };
+  }
+  if (e.isAxiosError !== true && "body" in e && isRec(e.headers)) {
+    return { status: null, body: e.body, headers: e.headers };
+  }
+  return null;
+}
+
+/**
+ * Classify an error thrown by USDMClient into the closed failure union, fail-safe: `notSent` only when
+ * the request provably never left this process (connection refused, DNS failure, a request axios
+ * refused to build); an explicit Binance error code on a 4xx is `rejected` / `fatal` / `rateLimited`;
+ * everything else — any other HTTP status, a 2xx other than 200, a body without a code, a thrown value
+ * of unknown shape — is `unknown`, for the caller to resolve by looking the order up by client id.
  */
 export function classifyError(err: unknown, secrets: readonly string[], nowMs = Date.now()): Classified {
   const e = isRec(err) ? err : {};
-  const response = isRec(e.response) ? e.response : null;
   const message =
     typeof e.message === "string" ? e.message : typeof err === "string" ? err : "request failed";
-  if (response !== null) {
-    const status = typeof response.status === "number" ? response.status : null;
-    const body = response.data;
-    const code = isRec(body) && typeof body.code === "number" ? body.code : null;
-    const msg = redact(
-      isRec(body) && typeof body.msg === "string" ? body.msg : typeof body === "string" ? body : message,
-      secrets,
-    );
-    const retryAfter = parseRetryAfter(headerValue(response.headers, "retry-after"), nowMs);
-    if (status === 429 || status === 418 || (code !== null && RATE_LIMIT_CODES.has(code))) {
-      const fallback =
-        code === -1015 || code === -1008 ? DEFAULT_ORDER_RATE_RETRY_MS : DEFAULT_RETRY_AFTER_MS;
-      const failure: ExchangeFailure = { kind: "rateLimited", retryAfterMs: retryAfter ?? fallback };
-      if (code !== null) failure.code = code;
-      return { failure, code, status };
-    }
-    if ((status !== null && status >= 500) || (code !== null && UNKNOWN_CODES.has(code))) {
-      const detail = `http ${status ?? "?"}${code !== null ? ` code ${code}` : ""}: ${msg}`;
-      return { failure: { kind: "unknown", detail: redact(detail, secrets) }, code, status };
-    }
-    if (code !== null && FATAL_CODES.has(code))
-      return { failure: { kind: "fatal", code, msg }, code, status };
-    if (code === null && status === 401)
-      return { failure: { kind: "fatal", code: 0, msg: `http 401: ${msg}` }, code, status };
-    return {
-      failure: { kind: "rejected", code: code ?? 0, msg: code === null ? `http ${status}: ${msg}` : msg },
-      code,
-      status,
-    };
-  }
+  const answer = answerOf(e);
+  if (answer !== null) return classifyAnswer(answer, message, secrets, nowMs);
   const errno = typeof e.code === "string" ? e.code : null;
   const detail = redact(errno !== null ? `${errno}: ${message}` : message, secrets);
-  const sent = e.isAxiosError === true && e.request !== undefined && e.request !== null;
-  if (!sent || (errno !== null && NOT_SENT_ERRNOS.has(errno))) {
+  const axiosBuiltNoRequest = e.isAxiosError === true && (e.request === undefined || e.request === null);
+  if (axiosBuiltNoRequest || (errno !== null && NOT_SENT_ERRNOS.has(errno))) {
     return { failure: { kind: "notSent", detail }, code: null, status: null };
   }
   return { failure: { kind: "unknown", detail }, code: null, status: null };
+}
+
+function classifyAnswer(a: Answer, message: string, secrets: readonly string[], nowMs: number): Classified {
+  const { status, body } = a;
+  const coded = status === null || status >= 400;
+  const code = coded && isRec(body) && typeof body.code === "number" ? body.code : null;
+  const msg = redact(
+    isRec(body) && typeof body.msg === "string" ? body.msg : typeof body === "string" ? body : message,
+    secrets,
+  );
+  const retryAfter = parseRetryAfter(headerValue(a.headers, "retry-after"), nowMs);
+  if (status === 429 || status === 418 || (code !== null && RATE_LIMIT_CODES.has(code))) {
+    const fallback = code === -1015 || code === -1008 ? DEFAULT_ORDER_RATE_RETRY_MS : DEFAULT_RETRY_AFTER_MS;
+    const failure: ExchangeFailure = { kind: "rateLimited", retryAfterMs: retryAfter ?? fallback };
+    if (code !== null) failure.code = code;
+    return { failure, code, status };
+  }
+  if (code === null || UNKNOWN_CODES.has(code) || (status !== null && status >= 500)) {
+    const detail = `http ${status ?? "?"}${code !== null ? ` code ${code}` : ""}: ${msg}`;
+    return { failure: { kind: "unknown", detail: redact(detail, secrets) }, code, status };
+  }
+  if (FATAL_CODES.has(code)) return { failure: { kind: "fatal", code, msg }, code, status };
+  return { failure: { kind: "rejected", code, msg }, code, status };
 }

@@ -61,12 +61,19 @@ export interface RateLimitedOutcome {
   retryAfterMs: number;
   code?: number;
 }
-/** The request may or may not have been executed (timeout, 5xx, -1000/-1006/-1007, lost response). */
+/**
+ * The request may or may not have been executed: timeout, 5xx, -1000/-1006/-1007, lost response, a 2xx
+ * other than 200, a body that does not parse, an HTTP status without a Binance error code, a thrown value
+ * of unknown shape. Resolve by looking the order up by client id; never resend blindly.
+ */
 export interface UnknownOutcome {
   kind: "unknown";
   detail: string;
 }
-/** The request never left this process (connection refused, DNS, clock sync failed). Safe to retry. */
+/**
+ * The request provably never left this process (connection refused, DNS failure, a request that could
+ * not be built, clock sync failed, the local rate gate). Safe to retry.
+ */
 export interface NotSentOutcome {
   kind: "notSent";
   detail: string;

@@ -155,6 +155,57 @@ describe("every fault class maps to the right outcome", () => {
   });
 });
 
+describe("fail-safe outcomes: only what provably never left this process is notSent", () => {
+  it("a 2xx other than 200 carrying a FILLED body → unknown (the order filled once; never resent)", async () => {
+    fake.injectFault({ ...ORDER, kind: "statusAfterFill", status: 202 });
+    const order = close("0.100");
+    const out = await ex.placeOrder(order);
+    expect(out.kind).toBe("unknown");
+    if (out.kind === "unknown") expect(out.detail).toContain("202");
+    expect(JSON.stringify(out)).not.toContain(API_KEY);
+    expect(fake.counts(order.clientOrderId)).toEqual({ posts: 1, fills: 1 });
+    expect(await ex.getOrder("BTCUSDT", order.clientOrderId)).toMatchObject({
+      kind: "found",
+      order: { status: "FILLED", executedQty: "0.100" },
+    });
+  });
+
+  it("a 200 whose body does not parse → unknown", async () => {
+    fake.injectFault({ ...ORDER, kind: "garbledAfterFill" });
+    const order = close("0.100");
+    expect((await ex.placeOrder(order)).kind).toBe("unknown");
+    expect(fake.counts(order.clientOrderId)).toEqual({ posts: 1, fills: 1 });
+  });
+
+  it("an HTTP error without a Binance error code → unknown, not rejected", async () => {
+    fake.injectFault({ ...ORDER, kind: "serverError", status: 404, body: "<html>not here</html>" });
+    expect((await ex.placeOrder(close())).kind).toBe("unknown");
+  });
+
+  it("a cancel answered with a 2xx other than 200 or an unparsable body → unknown", async () => {
+    const stop: OrderRequest = {
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "STOP_MARKET",
+      closePosition: true,
+      stopPrice: "50000.0",
+      clientOrderId: clientOrderIdFor(`fault-stop-${++seq}`),
+    };
+    expect((await ex.placeOrder(stop)).kind).toBe("accepted");
+    const ALGO = { method: "DELETE", path: "/fapi/v1/algoOrder" } as const;
+    fake.injectFault({ ...ALGO, kind: "statusAfterFill", status: 202 });
+    expect((await ex.cancelOrder("BTCUSDT", stop.clientOrderId, { conditional: true })).kind).toBe("unknown");
+    expect(fake.ordersFor(stop.clientOrderId)[0]?.status).toBe("CANCELED");
+  });
+
+  it("a 2xx other than 200 on a lookup is a failed lookup (unknown), not an order", async () => {
+    const order = close();
+    expect((await ex.placeOrder(order)).kind).toBe("filled");
+    fake.injectFault({ method: "GET", path: "/fapi/v1/order", kind: "statusAfterFill", status: 203 });
+    expect((await ex.getOrder("BTCUSDT", order.clientOrderId)).kind).toBe("unknown");
+  });
+});
+
 describe("lost responses and clock drift", () => {
   it("after a dropped response the order is found by client id, so no second order is sent", async () => {
     fake.injectFault({ ...ORDER, kind: "dropAfterFill" });

@@ -243,7 +243,7 @@ describe("BinanceUsdmExchange against FakeBinance (real USDMClient over HTTP)", 
     await expect(wrong.getPositionMode()).rejects.toMatchObject({ failure: { kind: "fatal", code: -2015 } });
   });
 
-  it("a duplicate client order id is rejected (-4116) and creates no second order", async () => {
+  it("the venue refuses a client id only while its order is open: a filled MARKET re-sent fills again", async () => {
     fake.setPosition("BTCUSDT", "0.100", "60000");
     const id = clientOrderIdFor("plan-dup-1");
     const order = {
@@ -255,13 +255,27 @@ describe("BinanceUsdmExchange against FakeBinance (real USDMClient over HTTP)", 
       clientOrderId: id,
     } as const;
     expect((await ex.placeOrder(order)).kind).toBe("filled");
-    expect(await ex.placeOrder(order)).toEqual({
+    // The adapter sends what it is asked to: a second placeOrder is a second fill at the venue, which is
+    // why callers look an order up by client id and never resend one whose outcome is unknown.
+    expect((await ex.placeOrder(order)).kind).toBe("filled");
+    expect(fake.counts(id)).toEqual({ posts: 2, fills: 2 });
+    expect(fake.position("BTCUSDT")?.positionAmt).toBe("0.080");
+    const stop = {
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "STOP_MARKET",
+      closePosition: true,
+      stopPrice: "50000.0",
+      clientOrderId: clientOrderIdFor("plan-dup-stop-1"),
+    } as const;
+    expect((await ex.placeOrder(stop)).kind).toBe("accepted");
+    expect(await ex.placeOrder(stop)).toEqual({
       kind: "rejected",
       code: -4116,
       msg: "ClientOrderId is duplicated.",
     });
-    expect(fake.ordersFor(id)).toHaveLength(1);
-    expect(fake.position("BTCUSDT")?.positionAmt).toBe("0.090");
+    expect(fake.counts(stop.clientOrderId)).toEqual({ posts: 2, fills: 0 });
+    expect(fake.ordersFor(stop.clientOrderId)).toHaveLength(1);
   });
 
   it("a reduce-only order larger than the position is rejected with -2022", async () => {

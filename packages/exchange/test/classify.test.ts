@@ -4,12 +4,13 @@ import { classifyError, parseRetryAfter, redact } from "../src/index.js";
 const SECRETS = ["myApiKey-123456", "mySecret-abcdef"];
 
 describe("classifyError on non-HTTP errors", () => {
-  it("an error raised before any request (no axios request) is notSent", () => {
+  it("axios refusing to build the request is notSent; a thrown value of unknown shape is unknown", () => {
     expect(
-      classifyError(new Error("Private endpoints require api and private keys to be set"), SECRETS).failure
+      classifyError({ isAxiosError: true, code: "ERR_INVALID_URL", message: "Invalid URL" }, SECRETS).failure
         .kind,
     ).toBe("notSent");
-    expect(classifyError("boom", SECRETS).failure).toEqual({ kind: "notSent", detail: "boom" });
+    expect(classifyError(new Error("something inside the library"), SECRETS).failure.kind).toBe("unknown");
+    expect(classifyError("boom", SECRETS).failure).toEqual({ kind: "unknown", detail: "boom" });
   });
 
   it("DNS failures are notSent; resets and timeouts after sending are unknown", () => {
@@ -26,14 +27,51 @@ describe("classifyError on non-HTTP errors", () => {
     ).toBe("unknown");
   });
 
-  it("a 401 without a Binance code is fatal; a 404 without one is rejected", () => {
+  it("an HTTP status without a Binance code is unknown, whatever the status", () => {
     const resp = (status: number) => ({
       isAxiosError: true,
       request: {},
       response: { status, data: "", headers: {} },
     });
-    expect(classifyError(resp(401), SECRETS).failure).toMatchObject({ kind: "fatal", code: 0 });
-    expect(classifyError(resp(404), SECRETS).failure).toMatchObject({ kind: "rejected", code: 0 });
+    for (const status of [400, 401, 404, 409])
+      expect(classifyError(resp(status), SECRETS).failure.kind).toBe("unknown");
+  });
+
+  it("the raw axios response thrown for a 2xx other than 200 is unknown; its config is never read", () => {
+    const raw = {
+      status: 202,
+      statusText: "Accepted",
+      data: { orderId: 1, status: "FILLED", code: -2011 },
+      headers: {},
+      config: { headers: { "X-MBX-APIKEY": SECRETS[0] }, url: "http://x/fapi/v1/order?signature=abcdef0123" },
+      request: {},
+    };
+    const c = classifyError(raw, SECRETS);
+    expect(c).toMatchObject({ failure: { kind: "unknown" }, status: 202, code: null });
+    expect(JSON.stringify(c)).not.toContain(SECRETS[0]);
+  });
+
+  it("the library's plain {code, message, body, headers} error is classified by its code", () => {
+    const plain = (code: number, msg: string) => ({
+      code,
+      message: msg,
+      body: { code, msg },
+      headers: { "retry-after": "3" },
+      requestOptions: { api_key: SECRETS[0] },
+    });
+    expect(classifyError(plain(-2022, "ReduceOnly Order is rejected."), SECRETS).failure).toEqual({
+      kind: "rejected",
+      code: -2022,
+      msg: "ReduceOnly Order is rejected.",
+    });
+    expect(classifyError(plain(-1007, "Timeout"), SECRETS).failure.kind).toBe("unknown");
+    expect(classifyError(plain(-1015, "Too many new orders."), SECRETS).failure).toEqual({
+      kind: "rateLimited",
+      retryAfterMs: 3000,
+      code: -1015,
+    });
+    const noCode = { message: undefined, body: "<html>", headers: {} };
+    expect(classifyError(noCode, SECRETS).failure.kind).toBe("unknown");
   });
 
   it("429 without Retry-After falls back to a default back-off", () => {

@@ -16,6 +16,13 @@ export {
 } from "./config-check.js";
 export { ConfigError } from "./config-error.js";
 export {
+  CONSUMER_HEARTBEAT_TTL_MS,
+  type ConsumerHeartbeat,
+  type ConsumerHeartbeatOptions,
+  claimConsumerName,
+} from "./consumer-heartbeat.js";
+export { ConsumerNameInUseError } from "./consumer-name-in-use-error.js";
+export {
   envBool,
   envEnum,
   envInt,

@@ -98,7 +98,9 @@ export const applyEnvShape = {
     ),
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
-    .describe("Accept a loopback BINANCE_BASE_URL (test rigs with a fake exchange only)"),
+    .describe(
+      "Accept a loopback BINANCE_BASE_URL (test rigs with a fake exchange only; refused with APPLY_MODE=production)",
+    ),
   EXCHANGE_RATE_LIMIT_SHARE_PCT: envInt({ min: 1, max: 100 })
     .default(90)
     .describe(
@@ -129,6 +131,12 @@ export const applyEnvSchema = z.object(applyEnvShape).superRefine((env, ctx) => 
     issue(
       "TESTNET",
       "TESTNET=true is refused with APPLY_MODE=production (the permit bypass never runs in production)",
+    );
+  }
+  if (env.APPLY_MODE === "production" && env.APPLY_ALLOW_LOOPBACK_EXCHANGE) {
+    issue(
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE",
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with APPLY_MODE=production (production keys are never signed for a loopback host)",
     );
   }
   if (env.APPLY_MODE === "production" && env.APPLY_TEST_CRASH_AT !== undefined) {

@@ -10,6 +10,7 @@ import {
 import { PermitWaiter, registerApplyScripts, registerPermitScripts } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
 import {
+  claimConsumerName,
   closeRedis,
   consumerName,
   createRedis,
@@ -83,6 +84,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
   registerApplyScripts(redis);
 
   const consumer = consumerName(SERVICE, cfg.consumerName);
+  const nameHeartbeat = await claimConsumerName(redis, { service: SERVICE, consumer, logger: log });
   const shutdown = new AbortController();
   const drain = new AbortController();
   const waiter = new PermitWaiter(redis, { logger: log.child({ component: "permit-waiter" }) });
@@ -217,7 +219,7 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
       drain.abort();
       await started;
       await externalChanges.stop();
-      await heartbeat?.stop();
+      await Promise.all([heartbeat?.stop(), nameHeartbeat.stop()]);
       await waiter.close();
       await server.close();
       await closeRedis(blocking);

@@ -61,6 +61,19 @@ describe("refusals before any connection", () => {
     expect(out.ms).toBeLessThan(5000);
   });
 
+  it("APPLY_ALLOW_LOOPBACK_EXCHANGE=true with APPLY_MODE=production exits non-zero before any connection", async () => {
+    const out = await refused({
+      APPLY_MODE: "production",
+      BINANCE_API_KEY: "k",
+      BINANCE_API_SECRET: "s",
+      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+      BINANCE_BASE_URL: "http://127.0.0.1:9",
+    });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain("APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with APPLY_MODE=production");
+    expect(out.ms).toBeLessThan(5000);
+  });
+
   it.each([
     [{ APPLY_MODE: "production" }, "missing_credentials"],
     [

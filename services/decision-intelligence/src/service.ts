@@ -9,6 +9,7 @@ import {
   startMetricsServer,
 } from "@quantum/metrics";
 import {
+  claimConsumerName,
   closeRedis,
   consumerName,
   createRedis,
@@ -209,6 +210,7 @@ export async function startDecisionIntelligence(config: P35Config, opts: StartOp
     version: opts.version,
     logger: log,
   });
+  const nameHeartbeat = await claimConsumerName(main, { service: SERVICE_NAME, consumer: name, logger: log });
   consumer.start();
   windows.start();
   log.info(
@@ -234,7 +236,7 @@ export async function startDecisionIntelligence(config: P35Config, opts: StartOp
       stopping ??= (async () => {
         await consumer.stop();
         await windows.stop();
-        await heartbeat?.stop();
+        await Promise.all([heartbeat?.stop(), nameHeartbeat.stop()]);
         await server.close();
         await Promise.all([closeRedis(main), closeRedis(blocking)]);
       })();

@@ -1,10 +1,16 @@
-import type { JsonObject, P33DenyReason, PositionSnapshot } from "@quantum/contracts";
+import type {
+  HedgeLeg,
+  JsonObject,
+  P33DenyReason,
+  PermitPositionSide,
+  PositionSnapshot,
+} from "@quantum/contracts";
 import { formatToStep } from "@quantum/exchange";
 import { Decimal } from "decimal.js";
 
 /**
- * The P3.3 sanity checks (SPEC §3.2) as small pure functions. Each answers ALLOW or a deny with a reason
- * code and a structured context; `evaluatePlan` runs them in the SPEC's order, first deny wins.
+ * The P3.3 sanity checks as small pure functions. Each answers ALLOW or a deny with a reason code and a
+ * structured context; `evaluatePlan` runs them in the documented order, first deny wins.
  */
 
 export type Deny = { readonly allow: false; readonly reason: P33DenyReason; readonly context: JsonObject };
@@ -70,8 +76,42 @@ export function checkSnapshotFresh(
   return age > staleThresholdSec ? deny("stale_exchange_state", { age_seconds: ms3(age) }) : ALLOW;
 }
 
-export function checkHasPosition(exchangeAmt: Decimal): CheckResult {
-  return exchangeAmt.isZero() ? deny("no_position", { exchange_amt: exchangeAmt.toFixed() }) : ALLOW;
+/** The position a plan closes: one-way mode's BOTH, or one hedge leg (signed amount). */
+export interface SizedPosition {
+  readonly positionSide: PermitPositionSide;
+  readonly amt: Decimal;
+}
+
+/**
+ * Which position a plan sizes. One-way mode: the net (BOTH). Hedge mode (the snapshot carries legs): the
+ * leg the plan names; without a name the only open leg, and when both legs are open the plan is
+ * ambiguous (closing "the position" could close either) and denied `ambiguous_hedge_position`.
+ */
+export function selectPosition(
+  snapshot: PositionSnapshot,
+  named: HedgeLeg | undefined,
+): { allow: true; position: SizedPosition } | Deny {
+  if (snapshot.longAmt === undefined && snapshot.shortAmt === undefined) {
+    return { allow: true, position: { positionSide: "BOTH", amt: new Decimal(snapshot.positionAmt) } };
+  }
+  const long = parseDecimal(snapshot.longAmt) ?? new Decimal(0);
+  const short = parseDecimal(snapshot.shortAmt) ?? new Decimal(0);
+  const leg = (side: HedgeLeg) => ({
+    allow: true as const,
+    position: { positionSide: side, amt: side === "LONG" ? long : short },
+  });
+  if (named !== undefined) return leg(named);
+  if (!long.isZero() && !short.isZero()) {
+    return deny("ambiguous_hedge_position", { long_amt: long.toFixed(), short_amt: short.toFixed() });
+  }
+  return leg(short.isZero() ? "LONG" : "SHORT");
+}
+
+export function checkHasPosition(position: SizedPosition): CheckResult {
+  if (!position.amt.isZero()) return ALLOW;
+  const context: JsonObject = { exchange_amt: position.amt.toFixed() };
+  if (position.positionSide !== "BOTH") context.position_side = position.positionSide;
+  return deny("no_position", context);
 }
 
 /** Ledger and exchange on the same side (a flat ledger against an open position is a side mismatch). */
@@ -162,6 +202,8 @@ export function computeSafeQty(exchangeAmt: Decimal, action: string, stepSize: s
 export interface PlanEvaluationInput {
   readonly symbol: string;
   readonly action: string;
+  /** The hedge leg the plan names, if any. */
+  readonly positionSide?: HedgeLeg;
   readonly allowlist: ReadonlySet<string>;
   readonly snapshot: PositionSnapshot | null;
   /** The symbol's quantity step, null when the rules are unknown. */
@@ -181,11 +223,18 @@ export type Verdict =
   | {
       readonly allow: true;
       readonly safeQty: string;
+      /** Signed amount of the sized position (the net in one-way mode, the leg in hedge mode). */
       readonly exchangeAmt: string;
       readonly ledgerAmt: string;
+      readonly positionSide: PermitPositionSide;
     };
 
-/** Run every check in SPEC §3.2 order; the first deny wins, else the allow with its safe quantity. */
+/**
+ * Run every check in order; the first deny wins, else the allow with its safe quantity. The ledger holds
+ * what this system believes the whole symbol is (every fill moves it by its signed quantity, whichever leg
+ * it closed), so the side and quantity checks compare it with the snapshot's net amount; the safe
+ * quantity comes from the sized position (the named hedge leg, or the net in one-way mode).
+ */
 export function evaluatePlan(i: PlanEvaluationInput): Verdict {
   const first = (...results: Array<() => CheckResult>): Deny | null => {
     for (const r of results) {
@@ -204,9 +253,16 @@ export function evaluatePlan(i: PlanEvaluationInput): Verdict {
   const step = i.stepSize as string;
   const exchangeAmt = new Decimal(snapshot.positionAmt);
   const ledgerAmt = parseDecimal(i.ledgerAmtRaw);
+  let sized: SizedPosition = { positionSide: "BOTH", amt: exchangeAmt };
   const later = first(
     () => checkSnapshotFresh(snapshot, i.nowMs / 1000, i.staleThresholdSec),
-    () => checkHasPosition(exchangeAmt),
+    () => {
+      const selected = selectPosition(snapshot, i.positionSide);
+      if (!selected.allow) return selected;
+      sized = selected.position;
+      return ALLOW;
+    },
+    () => checkHasPosition(sized),
     () =>
       ledgerAmt === null
         ? deny("reconcile_required_qty_mismatch", {
@@ -224,8 +280,9 @@ export function evaluatePlan(i: PlanEvaluationInput): Verdict {
   if (later !== null) return later;
   return {
     allow: true,
-    safeQty: computeSafeQty(exchangeAmt, i.action, step).safeQty,
-    exchangeAmt: snapshot.positionAmt,
+    safeQty: computeSafeQty(sized.amt, i.action, step).safeQty,
+    exchangeAmt: sized.positionSide === "BOTH" ? snapshot.positionAmt : sized.amt.toFixed(),
     ledgerAmt: (ledgerAmt as Decimal).toFixed(),
+    positionSide: sized.positionSide,
   };
 }

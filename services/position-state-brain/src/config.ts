@@ -27,7 +27,7 @@ export const P33_ENV_ALIASES: EnvAliases = {
   P33_LOG_LEVEL: ["LOG_LEVEL"],
 };
 
-/** The P3.3 environment (SPEC §3.2, §3). Docs are generated from the `.describe()` texts. */
+/** The P3.3 environment. Docs are generated from the `.describe()` texts. */
 export const p33ConfigSchema = z.object({
   P33_POLL_SEC: envNumber({ min: 0.05, max: 3600 })
     .default(5)
@@ -81,7 +81,9 @@ export const p33ConfigSchema = z.object({
     .describe("Exchange REST base URL override; the host must be on the venue's allowlist"),
   APPLY_ALLOW_LOOPBACK_EXCHANGE: envBool()
     .default(false)
-    .describe("Allow a loopback BINANCE_BASE_URL (test exchanges only)"),
+    .describe(
+      "Allow a loopback BINANCE_BASE_URL (test exchanges only; refused with P33_EXCHANGE=production)",
+    ),
   EXCHANGE_RATE_LIMIT_SHARE_PCT: envInt({ min: 1, max: 100 })
     .default(10)
     .describe(
@@ -119,13 +121,17 @@ export function venueCredentials(cfg: P33Config): VenueCredentials {
 }
 
 /**
- * Problems that stop the service before it connects anywhere, as one line: missing credentials of a live
- * venue, a base URL the venue may not use, or a poll interval whose positions calls need more request weight
- * than the process's share of the venue's limit. null when the venue is usable.
+ * Problems that stop the service before it connects anywhere, as one line: the loopback flag with the
+ * production venue, missing credentials of a live venue, a base URL the venue may not use, or a poll interval
+ * whose positions calls need more request weight than the process's share of the venue's limit. null when
+ * the venue is usable.
  */
 export function venueProblem(cfg: P33Config): string | null {
   const venue = cfg.P33_EXCHANGE;
   if (venue === "paper") return null;
+  if (venue === "production" && cfg.APPLY_ALLOW_LOOPBACK_EXCHANGE) {
+    return "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production (production keys are never signed for a loopback host)";
+  }
   const [keyVar, secretVar] =
     venue === "testnet"
       ? ["BINANCE_TESTNET_API_KEY", "BINANCE_TESTNET_API_SECRET"]

@@ -22,7 +22,7 @@ const MAX_CAS_ATTEMPTS = 5;
 type Outcome = "applied" | "already_applied" | "skipped" | "retry";
 
 /**
- * The ledger path (SPEC §2.6): group p33_ledger on apply.result. Each executed result (side, executed_qty)
+ * The ledger path: group p33_ledger on apply.result. Each executed result (side, executed_qty)
  * moves quantum:position:ledger:<SYMBOL> once: BUY adds, SELL subtracts, in decimal arithmetic, written by a
  * compare-and-set script that remembers the applied result ids (redelivery and out-of-order safe).
  */

@@ -65,7 +65,7 @@ function replyOf(rows: Array<[Error | null, unknown]>, i: number): unknown {
 }
 
 /**
- * The permit path (SPEC §3.2): for each EXECUTE plan of a batch exactly one permit — allow or deny — written
+ * The permit path: for each EXECUTE plan of a batch exactly one permit — allow or deny — written
  * with SET NX EX, so a redelivered plan never changes an existing permit. State of all the batch's symbols is
  * read in one pipeline; the exchange is only asked (bounded, shared) when a snapshot is missing.
  */
@@ -106,6 +106,7 @@ export class PermitPath {
       const verdict = evaluatePlan({
         symbol: plan.symbol,
         action: plan.action,
+        ...(plan.positionSide !== undefined ? { positionSide: plan.positionSide } : {}),
         allowlist: this.allow,
         snapshot: s?.snapshot ?? null,
         stepSize: this.o.snapshots.stepSize(plan.symbol),
@@ -127,7 +128,7 @@ export class PermitPath {
             createdAt,
             reason: "sanity_checks_passed",
             venue: this.o.venue,
-            positionSide: "BOTH",
+            positionSide: verdict.positionSide,
             ledgerResultPlanId: s?.ledgerResultPlanId ?? null,
             snapshotTs: s?.snapshot?.tsEpoch ?? null,
           }
@@ -279,6 +280,7 @@ export class PermitPath {
             safeQty: p.permit.safeQty,
             exchangeAmt: p.permit.exchangePositionAmt,
             ledgerAmt: p.permit.ledgerAmt,
+            positionSide: p.permit.positionSide,
           },
           "permit allow",
         );

@@ -10,6 +10,7 @@ import {
   startMetricsServer,
 } from "@quantum/metrics";
 import {
+  claimConsumerName,
   closeRedis,
   consumerName,
   createRedis,
@@ -183,6 +184,7 @@ export async function startPositionStateBrain(
   const connected = await Promise.all(connections.map((c) => redisReady(c, STARTUP_REDIS_WAIT_MS)));
   if (connected.includes(false))
     log.warn({ waitedMs: STARTUP_REDIS_WAIT_MS }, "redis not reachable yet, retrying");
+  const nameHeartbeat = await claimConsumerName(main, { service: SERVICE_NAME, consumer, logger: log });
   snapshots.start();
   planConsumer.start();
   ledgerConsumer.start();
@@ -213,7 +215,7 @@ export async function startPositionStateBrain(
       stopping ??= (async () => {
         await Promise.all([planConsumer.stop(), ledgerConsumer.stop()]);
         await snapshots.stop();
-        await heartbeat.stop();
+        await Promise.all([heartbeat.stop(), nameHeartbeat.stop()]);
         await server.close();
         await Promise.all(connections.map((c) => closeRedis(c)));
       })();

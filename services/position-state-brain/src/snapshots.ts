@@ -5,6 +5,7 @@ import {
   encodePositionView,
   keys,
   type PositionSnapshot,
+  positionSnapshotFields,
 } from "@quantum/contracts";
 import type { Exchange, ExchangePosition, SymbolRules } from "@quantum/exchange";
 import type { P33Metrics } from "@quantum/metrics";
@@ -31,6 +32,9 @@ export interface SnapshotServiceOptions {
 /** Who wrote a ledger initialised from the exchange snapshot. */
 export const LEDGER_INIT_SOURCE = "p33_init";
 
+/** The hedge-leg fields of a snapshot hash (absent in one-way mode). */
+const SNAPSHOT_LEG_FIELDS = [positionSnapshotFields.longAmt, positionSnapshotFields.shortAmt] as const;
+
 /** How long stop() waits for a running exchange fetch. */
 const STOP_WAIT_MS = 2000;
 
@@ -43,7 +47,15 @@ function decimalOr(raw: string, fallback: string): string {
   return d === null ? fallback : d.toFixed();
 }
 
-/** One snapshot per symbol from one positions answer (hedge-mode legs are netted). */
+/** Sum of the signed amounts of some position rows. */
+function sumAmt(rows: readonly ExchangePosition[]): Decimal {
+  return rows.reduce((sum, p) => sum.plus(parseDecimal(p.positionAmt) ?? 0), new Decimal(0));
+}
+
+/**
+ * One snapshot per symbol from one positions answer. `position_amt` is the net of the symbol's rows; in
+ * hedge mode (rows with positionSide LONG / SHORT) each leg is kept apart in `long_amt` / `short_amt`.
+ */
 export function snapshotsFrom(
   positions: readonly ExchangePosition[],
   symbols: readonly string[],
@@ -53,7 +65,8 @@ export function snapshotsFrom(
   const out = new Map<string, PositionSnapshot>();
   for (const symbol of symbols) {
     const legs = positions.filter((p) => p.symbol === symbol);
-    const net = legs.reduce((sum, p) => sum.plus(parseDecimal(p.positionAmt) ?? 0), new Decimal(0));
+    const net = sumAmt(legs);
+    const hedge = legs.some((p) => p.positionSide !== "BOTH");
     const main = legs
       .slice()
       .sort((a, b) =>
@@ -69,13 +82,19 @@ export function snapshotsFrom(
       leverage: main === undefined ? "0" : decimalOr(main.leverage, "0"),
       tsEpoch: nowSec,
       source,
+      ...(hedge
+        ? {
+            longAmt: sumAmt(legs.filter((p) => p.positionSide === "LONG")).toFixed(),
+            shortAmt: sumAmt(legs.filter((p) => p.positionSide === "SHORT")).toFixed(),
+          }
+        : {}),
     });
   }
   return out;
 }
 
 /**
- * The exchange snapshot loop (SPEC §3.2): every P33_POLL_SEC one positions call for all symbols, written to
+ * The exchange snapshot loop: every P33_POLL_SEC one positions call for all symbols, written to
  * quantum:position:snapshot:<SYMBOL>; missing ledgers initialised from it; the operator view and gauges
  * kept current. `refresh()` is single-flight: the permit path's on-demand fetch shares a running one.
  */
@@ -216,7 +235,10 @@ export class SnapshotService {
     const nowSec = Date.now() / 1000;
     const snapshots = snapshotsFrom(positions, this.o.symbols, this.o.exchange.venue, nowSec);
     const pipe = this.o.redis.pipeline();
+    const initReplyAt: number[] = [];
     for (const [symbol, snap] of snapshots) {
+      // one-way mode: no leg fields may survive from an earlier hedge-mode snapshot
+      if (snap.longAmt === undefined) pipe.hdel(keys.positionSnapshot(symbol), ...SNAPSHOT_LEG_FIELDS);
       pipe.hset(keys.positionSnapshot(symbol), encodePositionSnapshot(snap));
       const init = encodePositionLedgerPatch({
         lastKnownAmt: snap.positionAmt,
@@ -224,12 +246,13 @@ export class SnapshotService {
         source: LEDGER_INIT_SOURCE,
       });
       pipe.quantumP33InitLedger(...initLedgerArgs(keys.positionLedger(symbol), init));
+      initReplyAt.push(pipe.length - 1);
     }
     const replies = (await pipe.exec()) ?? [];
     const failed = replies.find(([err]) => err !== null);
     if (failed !== undefined) throw failed[0];
     [...snapshots.keys()].forEach((symbol, i) => {
-      const reply = replies[2 * i + 1];
+      const reply = replies[initReplyAt[i] ?? -1];
       if (reply !== undefined && parseInitLedgerReply(reply[1]).initialised) {
         this.log.info(
           { symbol, amt: snapshots.get(symbol)?.positionAmt },

@@ -16,6 +16,7 @@ import {
   evaluatePlan,
   type PlanEvaluationInput,
   qtyTolerance,
+  selectPosition,
 } from "../src/checks.js";
 
 const NOW_MS = 1_800_000_000_000;
@@ -67,10 +68,15 @@ describe("checks", () => {
       context: { age_seconds: 12.5 },
     });
     expect(checkSnapshotFresh(snap("1", 100), 110, 10)).toEqual({ allow: true });
-    expect(checkHasPosition(new Decimal("0"))).toEqual({
+    expect(checkHasPosition({ positionSide: "BOTH", amt: new Decimal("0") })).toEqual({
       allow: false,
       reason: "no_position",
       context: { exchange_amt: "0" },
+    });
+    expect(checkHasPosition({ positionSide: "SHORT", amt: new Decimal("0") })).toEqual({
+      allow: false,
+      reason: "no_position",
+      context: { exchange_amt: "0", position_side: "SHORT" },
     });
     expect(checkSideMatches(new Decimal("0.1"), new Decimal("0"))).toMatchObject({
       reason: "reconcile_required_side_mismatch",
@@ -133,14 +139,15 @@ describe("checks", () => {
     );
   });
 
-  it("evaluatePlan runs the checks in SPEC order and allows with the safe quantity", () => {
+  it("evaluatePlan runs the checks in order and allows with the safe quantity", () => {
     expect(evaluatePlan(input())).toEqual({
       allow: true,
       safeQty: "0.123",
       exchangeAmt: "0.123",
       ledgerAmt: "0.123",
+      positionSide: "BOTH",
     });
-    // every failing condition at once: the first in SPEC order wins, removing it exposes the next
+    // every failing condition at once: the first in order wins, removing it exposes the next
     const all: Partial<PlanEvaluationInput> = {
       snapshot: snap("0.123", NOW_MS / 1000 - 60),
       ledgerAmtRaw: "-0.5",
@@ -166,6 +173,61 @@ describe("checks", () => {
     expect(evaluatePlan(input({ ledgerAmtRaw: "junk" }))).toMatchObject({
       reason: "reconcile_required_qty_mismatch",
       context: { ledger_amt: "junk", diff: null },
+    });
+  });
+
+  it("hedge mode: the named leg is sized, both legs open without a name is ambiguous, the ledger is the net", () => {
+    const hedge = (long: string, short: string, net: string): PositionSnapshot => ({
+      ...snap(net),
+      longAmt: long,
+      shortAmt: short,
+    });
+    const both = { snapshot: hedge("2", "-1", "1"), ledgerAmtRaw: "1", stepSize: "0.001" };
+    expect(selectPosition(hedge("2", "-1", "1"), undefined)).toMatchObject({
+      allow: false,
+      reason: "ambiguous_hedge_position",
+    });
+    expect(evaluatePlan(input(both))).toEqual({
+      allow: false,
+      reason: "ambiguous_hedge_position",
+      context: { long_amt: "2", short_amt: "-1" },
+    });
+    expect(evaluatePlan(input({ ...both, positionSide: "LONG" }))).toEqual({
+      allow: true,
+      safeQty: "2.000",
+      exchangeAmt: "2",
+      ledgerAmt: "1",
+      positionSide: "LONG",
+    });
+    expect(evaluatePlan(input({ ...both, positionSide: "SHORT", action: "PARTIAL_50" }))).toMatchObject({
+      safeQty: "0.500",
+      exchangeAmt: "-1",
+      positionSide: "SHORT",
+    });
+    // a ledger that drifted from the net is still a qty mismatch, whichever leg is named
+    expect(evaluatePlan(input({ ...both, positionSide: "LONG", ledgerAmtRaw: "2" }))).toMatchObject({
+      reason: "reconcile_required_qty_mismatch",
+    });
+    const equal = { snapshot: hedge("1.5", "-1.5", "0"), ledgerAmtRaw: "0" };
+    expect(evaluatePlan(input({ ...equal, positionSide: "LONG" }))).toMatchObject({
+      allow: true,
+      safeQty: "1.500",
+      positionSide: "LONG",
+    });
+    const onlyShort = { snapshot: hedge("0", "-3", "-3"), ledgerAmtRaw: "-3" };
+    expect(evaluatePlan(input(onlyShort))).toMatchObject({
+      allow: true,
+      positionSide: "SHORT",
+      safeQty: "3.000",
+    });
+    expect(evaluatePlan(input({ ...onlyShort, positionSide: "LONG" }))).toMatchObject({
+      reason: "no_position",
+      context: { position_side: "LONG" },
+    });
+    // one-way mode ignores a named leg: the net is sized as BOTH
+    expect(evaluatePlan(input({ positionSide: "SHORT" }))).toMatchObject({
+      allow: true,
+      positionSide: "BOTH",
     });
   });
 });

@@ -48,6 +48,20 @@ export async function startBrain(
   return { proc, port };
 }
 
+/** P3.3 on the testnet venue, reading positions from a FakeBinance at `baseUrl` (loopback opt-in). */
+export function fakeTestnetEnv(
+  baseUrl: string,
+  api: { apiKey: string; apiSecret: string },
+): Record<string, string> {
+  return {
+    P33_EXCHANGE: "testnet",
+    BINANCE_TESTNET_API_KEY: api.apiKey,
+    BINANCE_TESTNET_API_SECRET: api.apiSecret,
+    BINANCE_BASE_URL: baseUrl,
+    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+  };
+}
+
 let seq = 0;
 
 /** A unique, valid plan id. */

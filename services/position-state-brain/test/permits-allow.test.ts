@@ -1,6 +1,6 @@
 import { groups, keys, streams } from "@quantum/contracts";
 import { seedPaperPosition } from "@quantum/exchange";
-import { metricValue, scrapeMetrics, startTestRedis, type TestRedis } from "@quantum/testkit";
+import { eventually, metricValue, scrapeMetrics, startTestRedis, type TestRedis } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Brain,
@@ -105,7 +105,11 @@ describe("allow permits (real process, paper venue)", () => {
     });
     expect(await client.get(keys.p33Permit(ok.planId))).toBe(first);
     expect(await client.exists(keys.p33Permit(skip.planId))).toBe(0);
-    expect(await pendingCount(client, streams.applyPlan, groups.p33)).toBe(0);
+    // the batch is acknowledged right after its permits are written
+    await eventually(async () => {
+      if ((await pendingCount(client, streams.applyPlan, groups.p33)) !== 0)
+        throw new Error("entries pending");
+    });
 
     const text = await scrapeMetrics(brain.port);
     expect(metricValue(text, "p33_permit_allow_total", { symbol: "BTCUSDT" })).toBe(1);
@@ -144,5 +148,40 @@ describe("allow permits (real process, paper venue)", () => {
     );
     expect(metricValue(after, "p33_permit_latency_seconds_count")).toBe(4);
     expect(metricValue(after, "p33_permit_latency_seconds_sum")).toBeLessThan(4);
+  });
+
+  it("an allow names its venue, the position side and the basis it was sized from", async () => {
+    const db = 5;
+    const client = redis.client(db);
+    await seedPaperPosition(client, "BTCUSDT", "0.3", "50000");
+    await brainOn(db);
+    const before = makePlan("BTCUSDT");
+    await publishPlan(client, before);
+    const fresh = JSON.parse(await permitRaw(client, before.planId)) as Record<string, unknown>;
+    expect(fresh).toMatchObject({ venue: "paper", position_side: "BOTH", ledger_result_plan_id: null });
+
+    const lastFill = makePlan("BTCUSDT").planId;
+    await client.hset(keys.positionLedger("BTCUSDT"), "last_result_plan_id", lastFill);
+    const plan = makePlan("BTCUSDT", { action: "PARTIAL_50" });
+    await publishPlan(client, plan);
+    const raw = JSON.parse(await permitRaw(client, plan.planId)) as Record<string, unknown>;
+    expect(raw).toMatchObject({
+      allow: true,
+      safe_qty: "0.150",
+      venue: "paper",
+      position_side: "BOTH",
+      ledger_result_plan_id: lastFill,
+    });
+    const snapshotTs = raw.snapshot_ts as number;
+    const createdAt = raw.created_at as number;
+    expect(typeof snapshotTs).toBe("number");
+    expect(snapshotTs).toBeLessThanOrEqual(createdAt);
+    expect(createdAt - snapshotTs).toBeLessThan(5);
+    expect(await readPermit(client, plan.planId)).toMatchObject({
+      venue: "paper",
+      positionSide: "BOTH",
+      ledgerResultPlanId: lastFill,
+      snapshotTs,
+    });
   });
 });

@@ -11,7 +11,15 @@ import {
   type TestRedis,
 } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Brain, ENTRY, makePlan, publishPlan, readPermit, startBrain } from "./helpers.js";
+import {
+  type Brain,
+  ENTRY,
+  fakeTestnetEnv,
+  makePlan,
+  publishPlan,
+  readPermit,
+  startBrain,
+} from "./helpers.js";
 
 let redis: TestRedis;
 let fake: FakeBinance;
@@ -94,15 +102,25 @@ describe("venues", () => {
     expect(stderr).toContain("EXCHANGE_RATE_LIMIT_SHARE_PCT=10 gives 240");
   });
 
+  it("production with APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused before connecting, with a one-line reason", async () => {
+    const { code, stderr } = await refusedStart({
+      P33_EXCHANGE: "production",
+      BINANCE_API_KEY: "k",
+      BINANCE_API_SECRET: "s",
+      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+      BINANCE_BASE_URL: fake.baseUrl,
+    });
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production");
+    expect(fake.requests()).toHaveLength(0);
+  });
+
   it("testnet venue: allows from the venue's positions; an outage gives bounded no_exchange_snapshot / stale denies", async () => {
     const db = 2;
     const client = redis.client(db);
     const brain = await startBrain(redis, db, {
-      P33_EXCHANGE: "testnet",
-      BINANCE_TESTNET_API_KEY: API.apiKey,
-      BINANCE_TESTNET_API_SECRET: API.apiSecret,
-      BINANCE_BASE_URL: fake.baseUrl,
-      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+      ...fakeTestnetEnv(fake.baseUrl, API),
       P33_STALE_THRESHOLD_SEC: "1",
       // A positions call every 0.2 s weighs 1,500 of the IP's 2,400 per minute.
       EXCHANGE_RATE_LIMIT_SHARE_PCT: "100",

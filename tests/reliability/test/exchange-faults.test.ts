@@ -135,7 +135,26 @@ describe("exchange faults", () => {
       executed_qty: venue[0]?.executedQty,
     });
     expect(postsFor(clientId)).toHaveLength(1);
+    expect(rig.fake.counts(clientId)).toEqual({ posts: 1, fills: 1 });
   });
+
+  for (const fault of [
+    { ...POST_ORDER, kind: "statusAfterFill", status: 202 },
+    { ...POST_ORDER, kind: "garbledAfterFill" },
+  ] as const) {
+    it(`${fault.kind} (answer not proven, order filled): resolved by lookup, EXECUTE, one POST and one fill`, async () => {
+      const { clientId, res } = await runPlan(fault);
+      const venue = rig.fake.ordersFor(clientId);
+      expect(venue).toHaveLength(1);
+      expect(res).toMatchObject({
+        decision: "EXECUTE",
+        executed: "True",
+        order_id: String(venue[0]?.orderId),
+        executed_qty: venue[0]?.executedQty,
+      });
+      expect(rig.fake.counts(clientId)).toEqual({ posts: 1, fills: 1 });
+    });
+  }
 
   it("5xx: ERROR exchange_unknown_resolved_not_filled after the lookup, no second order", async () => {
     const { clientId, res } = await runPlan({ ...POST_ORDER, kind: "serverError", status: 503 });

@@ -121,6 +121,30 @@ describe("production guards", () => {
     }
   });
 
+  it("the loopback opt-in is itself refused with a production venue, in the Apply Layer and in P3.3", async () => {
+    const apply = await refuses(ENTRIES.apply, {
+      ...production,
+      BINANCE_BASE_URL: fake.baseUrl,
+      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+    });
+    expect(apply.code).toBe(2);
+    expect(apply.stderr).toContain(
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with APPLY_MODE=production",
+    );
+    const p33 = await refuses(ENTRIES.p33, {
+      P33_EXCHANGE: "production",
+      BINANCE_API_KEY: API.apiKey,
+      BINANCE_API_SECRET: API.apiSecret,
+      BINANCE_BASE_URL: fake.baseUrl,
+      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+    });
+    expect(p33.code).toBe(2);
+    expect(p33.stderr).toContain(
+      "APPLY_ALLOW_LOOPBACK_EXCHANGE=true is refused with P33_EXCHANGE=production",
+    );
+    expect(fake.requests()).toHaveLength(0);
+  });
+
   it("TESTNET=true cannot start with APPLY_MODE=production", async () => {
     const out = await refuses(ENTRIES.apply, { ...production, TESTNET: "true" });
     expect(out.code).toBe(2);
@@ -128,6 +152,7 @@ describe("production guards", () => {
   });
 
   it("production with the kill switch key missing is halted: no order; an explicit false arms it", async () => {
+    // Production never talks to a loopback venue: this process has the real host and must send nothing.
     await r.flushdb();
     const port = await freePort();
     const apply = startServiceProcess({
@@ -135,8 +160,6 @@ describe("production guards", () => {
       env: {
         REDIS_URL: redis.url(0),
         ...production,
-        BINANCE_BASE_URL: fake.baseUrl,
-        APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
         APPLY_ALLOWLIST: "BTCUSDT",
         PROMETHEUS_PORT: String(port),
         APPLY_PERMIT_WAIT_MS: "5000",
@@ -159,13 +182,12 @@ describe("production guards", () => {
       expect(await r.exists(keys.killSwitch)).toBe(0);
       const halted = await planWithPermits();
       expect(halted).toMatchObject({ decision: "BLOCKED", reason: "kill_switch_active", mode: "production" });
-      expect(fake.orders()).toHaveLength(0);
-      expect(metricValue(await scrapeMetrics(port), "apply_kill_switch_active")).toBe(1);
+      const m = await scrapeMetrics(port);
+      expect(metricValue(m, "exchange_requests_total", { endpoint: "new_order" })).toBe(0);
+      expect(metricValue(m, "apply_kill_switch_active")).toBe(1);
 
       await r.set(keys.killSwitch, "false");
-      const armed = await planWithPermits();
-      expect(armed).toMatchObject({ decision: "EXECUTE", executed: "True" });
-      expect(fake.orders()).toHaveLength(1);
+      await eventually(async () => metricValue(await scrapeMetrics(port), "apply_kill_switch_active") === 0);
     } finally {
       await apply.stop();
     }

@@ -132,16 +132,19 @@ export interface P33PermitAllow {
   readonly symbol: string;
   /** Decimal string, already floored to the step. Written as both `safe_qty` and `safe_close_qty`. */
   readonly safeQty: string;
-  /** Signed decimal string. */
+  /** Signed decimal string: the sized position (the net in one-way mode, the named leg in hedge mode). */
   readonly exchangePositionAmt: string;
-  /** Signed decimal string; null when no ledger existed. */
+  /** Signed decimal string, the ledger's net amount for the symbol; null when no ledger existed. */
   readonly ledgerAmt: string | null;
   /** Epoch seconds. */
   readonly createdAt: number;
   readonly reason: typeof P33_ALLOW_REASON;
   /** The venue whose position was read; null from older writers (accepted only outside production). */
   readonly venue: ExchangeVenue | null;
-  /** The position sized: BOTH (one-way mode) or the hedge leg. Older writers → BOTH. */
+  /**
+   * The position sized: BOTH (one-way mode) or the hedge leg LONG|SHORT whose amount `safeQty` and
+   * `exchangePositionAmt` come from. Older writers → BOTH.
+   */
   readonly positionSide: PermitPositionSide;
   /**
    * The basis the quantity was sized from: the ledger's `last_result_plan_id` when the permit was written

@@ -6,9 +6,13 @@ import { fields } from "../wire.js";
 
 // All amounts and prices are decimal strings; all times epoch seconds (SPEC §2.6).
 
-/** `quantum:position:snapshot:<SYMBOL>`, written by P3.3 from the exchange. */
+/**
+ * `quantum:position:snapshot:<SYMBOL>`, written by P3.3 from the exchange. In hedge mode the account holds
+ * a LONG and a SHORT leg per symbol: `positionAmt` (and `side`) stay the net of both, as older readers
+ * expect, and `longAmt` / `shortAmt` carry each leg. One-way mode writes neither leg field.
+ */
 export interface PositionSnapshot {
-  /** Signed. */
+  /** Signed; the net of both legs in hedge mode. */
   readonly positionAmt: string;
   readonly side: PositionSide;
   readonly entryPrice: string;
@@ -17,6 +21,10 @@ export interface PositionSnapshot {
   readonly leverage: string;
   readonly tsEpoch: number;
   readonly source: string;
+  /** Hedge mode only: the LONG leg (≥ 0). */
+  readonly longAmt?: string;
+  /** Hedge mode only: the SHORT leg, signed (≤ 0). */
+  readonly shortAmt?: string;
 }
 
 const snapshotCodec = defineHashCodec<PositionSnapshot>({
@@ -28,6 +36,8 @@ const snapshotCodec = defineHashCodec<PositionSnapshot>({
   leverage: { wire: "leverage", codec: fields.decimal() },
   tsEpoch: { wire: "ts_epoch", codec: fields.epochSec() },
   source: { wire: "source", codec: fields.str(64) },
+  longAmt: { wire: "long_amt", codec: fields.optDecimal() },
+  shortAmt: { wire: "short_amt", codec: fields.optDecimal() },
 });
 
 export function decodePositionSnapshot(input: unknown): DecodeResult<PositionSnapshot> {
@@ -36,6 +46,7 @@ export function decodePositionSnapshot(input: unknown): DecodeResult<PositionSna
 export function encodePositionSnapshot(s: PositionSnapshot): FieldMap {
   return snapshotCodec.encode(s);
 }
+export const positionSnapshotFields = snapshotCodec.wireNames;
 
 /** `quantum:position:ledger:<SYMBOL>`: what this system believes the position is. */
 export interface PositionLedger {

@@ -24,6 +24,8 @@ export interface SymbolState {
 }
 
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+/** Statuses of an order that still works on the book; only these hold their client id. */
+const OPEN_STATUSES: ReadonlySet<string> = new Set(["NEW", "PARTIALLY_FILLED"]);
 const PRICE_DECIMALS = 8;
 
 /** Default mark prices used until a test sets a position (keeps notional checks meaningful). */
@@ -44,6 +46,8 @@ export class FakeEngine {
   readonly regular = new Map<string, FakeOrder>();
   readonly algo = new Map<string, FakeOrder>();
   readonly all: FakeOrder[] = [];
+  /** Fills made per client order id (a MARKET order re-sent with a finished id fills again). */
+  readonly fills = new Map<string, number>();
   private nextOrderId = 4_000_000_001;
   private nextAlgoId = 1_000_000_001;
   dualSidePosition: boolean;
@@ -209,10 +213,16 @@ export class FakeEngine {
     return side;
   }
 
+  /**
+   * The request's client id. Binance keeps a client id unique only among OPEN orders: an id whose order
+   * is still working is refused (-4116); an id whose order filled, was canceled or expired is accepted
+   * again and creates a new order.
+   */
   clientId(params: Params, name: string, taken: Map<string, FakeOrder>, prefix: string): string {
     const id = params[name] ?? `${prefix}${this.nextOrderId}`;
     if (!CLIENT_ID_RE.test(id)) throw errors.illegalChars(name);
-    if (taken.has(id)) throw errors.duplicateClientId();
+    const previous = taken.get(id);
+    if (previous !== undefined && OPEN_STATUSES.has(previous.status)) throw errors.duplicateClientId();
     return id;
   }
 
@@ -299,6 +309,7 @@ export class FakeEngine {
     };
     this.regular.set(clientOrderId, order);
     this.all.push(order);
+    this.fills.set(clientOrderId, (this.fills.get(clientOrderId) ?? 0) + 1);
     if (params.newOrderRespType === "RESULT") return orderBody(order, true);
     return orderBody(
       { ...order, status: "NEW", executedQty: zeroLike(order.origQty), avgPrice: "0.00" },

@@ -97,16 +97,44 @@ describe("FakeBinance request security", () => {
 });
 
 describe("FakeBinance trading rules", () => {
-  it("tracks orders by client id, refuses duplicates and ACK-mode returns NEW", async () => {
+  it("tracks orders by client id and ACK-mode returns NEW", async () => {
     const params = { symbol: "BTCUSDT", side: "SELL", type: "MARKET", quantity: "0.010", reduceOnly: "true" };
     const ack = await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "ack-1" });
     expect(ack.body).toMatchObject({ status: "NEW", executedQty: "0.000", clientOrderId: "ack-1" });
     expect(ack.headers.get("x-mbx-order-count-1m")).toBe(String(fake.orderCount1m()));
     expect(fake.ordersFor("ack-1")).toMatchObject([{ status: "FILLED", executedQty: "0.010" }]);
-    expect(await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "ack-1" })).toMatchObject({
-      body: { code: -4116 },
-    });
-    expect(fake.ordersFor("ack-1")).toHaveLength(1);
+    expect(fake.counts("ack-1")).toEqual({ posts: 1, fills: 1 });
+  });
+
+  it("a filled MARKET order re-sent with the same client id fills again (ids are unique only while open)", async () => {
+    const params = { symbol: "BTCUSDT", side: "SELL", type: "MARKET", quantity: "0.010", reduceOnly: "true" };
+    const before = fake.counts();
+    await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "again-1" });
+    const second = await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "again-1" });
+    expect(second).toMatchObject({ status: 200, body: { clientOrderId: "again-1" } });
+    expect(fake.ordersFor("again-1")).toHaveLength(2);
+    expect(fake.counts("again-1")).toEqual({ posts: 2, fills: 2 });
+    expect(fake.counts()).toEqual({ posts: before.posts + 2, fills: before.fills + 2 });
+    expect(fake.position("BTCUSDT")?.positionAmt).toBe("0.480");
+  });
+
+  it("refuses a client id with -4116 while its order is open, and accepts it again once canceled", async () => {
+    const stop = {
+      algoType: "CONDITIONAL",
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "STOP_MARKET",
+      triggerPrice: "50000.0",
+      closePosition: "true",
+      clientAlgoId: "stop-dup-1",
+    };
+    expect((await call("POST", "/fapi/v1/algoOrder", stop)).status).toBe(200);
+    expect(await call("POST", "/fapi/v1/algoOrder", stop)).toMatchObject({ body: { code: -4116 } });
+    expect(fake.ordersFor("stop-dup-1")).toHaveLength(1);
+    await call("DELETE", "/fapi/v1/algoOrder", { clientAlgoId: "stop-dup-1" });
+    expect((await call("POST", "/fapi/v1/algoOrder", stop)).status).toBe(200);
+    expect(fake.ordersFor("stop-dup-1").map((o) => o.status)).toEqual(["CANCELED", "NEW"]);
+    expect(fake.counts("stop-dup-1")).toEqual({ posts: 3, fills: 0 });
   });
 
   it("applies quantity filters, min notional and the hedge-mode position sides", async () => {
@@ -154,6 +182,52 @@ describe("FakeBinance trading rules", () => {
         })
       ).body,
     ).toMatchObject({ code: -1106 });
+  });
+
+  it("answers after filling with a 2xx other than 200, or with a body that does not parse", async () => {
+    const params = {
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "MARKET",
+      quantity: "0.010",
+      reduceOnly: "true",
+      newOrderRespType: "RESULT",
+    };
+    fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "statusAfterFill" });
+    const accepted = await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "s202-1" });
+    expect(accepted).toMatchObject({ status: 202, body: { status: "FILLED", clientOrderId: "s202-1" } });
+    expect(fake.counts("s202-1")).toEqual({ posts: 1, fills: 1 });
+    fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "garbledAfterFill" });
+    const q = new URLSearchParams({
+      ...params,
+      newClientOrderId: "garbled-1",
+      timestamp: String(Date.now()),
+    });
+    const sig = createHmac("sha256", SECRET).update(q.toString()).digest("hex");
+    const res = await fetch(`${fake.baseUrl}/fapi/v1/order?${q.toString()}&signature=${sig}`, {
+      method: "POST",
+      headers: { "X-MBX-APIKEY": KEY },
+    });
+    expect(res.status).toBe(200);
+    await expect(res.clone().json()).rejects.toThrow();
+    expect(fake.counts("garbled-1")).toEqual({ posts: 1, fills: 1 });
+    expect(fake.position("BTCUSDT")?.positionAmt).toBe("0.480");
+  });
+
+  it("delays a slow request before processing it, and every answer by the reply delay", async () => {
+    fake.injectFault({ method: "GET", path: "/fapi/v1/time", kind: "slow", delayMs: 150 });
+    const t0 = performance.now();
+    expect((await fetch(`${fake.baseUrl}/fapi/v1/time`)).status).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    fake.setReplyDelay({ minMs: 80, maxMs: 120 });
+    try {
+      const t1 = performance.now();
+      await fetch(`${fake.baseUrl}/fapi/v1/time`);
+      expect(performance.now() - t1).toBeGreaterThanOrEqual(75);
+    } finally {
+      fake.setReplyDelay(null);
+    }
+    expect(fake.requests().at(-2)?.fault).toBe("slow");
   });
 
   it("serves faults in order, N times, then answers normally", async () => {

@@ -3,10 +3,12 @@ export { DEFAULT_FAKE_SYMBOLS, startFakeBinance } from "./server.js";
 export type {
   FakeBinance,
   FakeBinanceOptions,
+  FakeDelayRange,
   FakeFault,
   FakeFaultKind,
   FakeFaultSpec,
   FakeOrder,
+  FakeOrderCounts,
   FakePosition,
   FakePositionSeed,
   FakePositionSide,

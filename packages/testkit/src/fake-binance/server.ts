@@ -8,6 +8,7 @@ import { FakeRateLimiter } from "./rate-limits.js";
 import type {
   FakeBinance,
   FakeBinanceOptions,
+  FakeDelayRange,
   FakeFault,
   FakeFaultSpec,
   FakeRequestRecord,
@@ -83,6 +84,9 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
   let skewMs = opts.clockSkewMs ?? 0;
   const serverNow = (): number => Date.now() + skewMs;
   let faults: ActiveFault[] = [];
+  let replyDelay: FakeDelayRange | null = opts.replyDelayMs ?? null;
+  const posts = new Map<string, number>();
+  let postsTotal = 0;
   let log: FakeRequestRecord[] = [];
   const limiter = new FakeRateLimiter(opts.rateLimits);
   const refusals = { status429: 0, status418: 0 };
@@ -183,6 +187,11 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
       if (res.statusCode === 429) refusals.status429 += 1;
       else if (res.statusCode === 418) refusals.status418 += 1;
     });
+    if (method === "POST" && ORDER_PATHS.has(path)) {
+      postsTotal += 1;
+      const id = params.newClientOrderId ?? params.clientAlgoId;
+      if (id !== undefined) posts.set(id, (posts.get(id) ?? 0) + 1);
+    }
     const route = routes[`${method} ${path}`];
     const admission =
       route === undefined ? ({ kind: "ok" } as const) : limiter.admit(route.weight, route.order, serverNow());
@@ -202,7 +211,12 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         const key = req.headers["x-mbx-apikey"];
         verifySigned(rawQuery, rawBody, Array.isArray(key) ? key[0] : key, params, opts, serverNow());
       }
-      const fault = takeFault(method, path);
+      let fault = takeFault(method, path);
+      if (fault?.kind === "slow") {
+        record.fault = fault.kind;
+        await sleep(fault.delayMs);
+        fault = null;
+      }
       if (fault !== null) {
         record.fault = fault.kind;
         switch (fault.kind) {
@@ -215,6 +229,24 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
               req.socket.destroy();
             }
             return;
+          case "statusAfterFill": {
+            const body = route.handle(params, serverNow());
+            const status = fault.status ?? 202;
+            await sleep(pickDelay(replyDelay));
+            record.status = status;
+            sendJson(res, status, body, headers);
+            return;
+          }
+          case "garbledAfterFill": {
+            route.handle(params, serverNow());
+            await sleep(pickDelay(replyDelay));
+            record.status = 200;
+            send(res, 200, fault.body ?? '{"orderId":4000000001,"status":"FIL', {
+              ...headers,
+              "Content-Type": "application/json",
+            });
+            return;
+          }
           case "reject":
             throw new FakeApiError(fault.code, fault.msg, fault.status ?? 400);
           case "serverError": {
@@ -242,6 +274,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         }
       }
       const body = route.handle(params, serverNow());
+      await sleep(pickDelay(replyDelay));
       record.status = 200;
       sendJson(res, 200, body, headers);
     } catch (err) {
@@ -249,6 +282,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         err instanceof FakeApiError
           ? err
           : new FakeApiError(-1000, "An unknown error occured while processing the request.", 500);
+      await sleep(pickDelay(replyDelay));
       record.status = e.status;
       record.code = e.code;
       sendJson(res, e.status, { code: e.code, msg: e.message }, headers);
@@ -278,6 +312,17 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
     orders: () => engine.all.map((o) => ({ ...o })),
     ordersFor: (clientOrderId) =>
       engine.all.filter((o) => o.clientOrderId === clientOrderId).map((o) => ({ ...o })),
+    counts(clientOrderId) {
+      if (clientOrderId === undefined) {
+        let fills = 0;
+        for (const n of engine.fills.values()) fills += n;
+        return { posts: postsTotal, fills };
+      }
+      return { posts: posts.get(clientOrderId) ?? 0, fills: engine.fills.get(clientOrderId) ?? 0 };
+    },
+    setReplyDelay(range) {
+      replyDelay = range;
+    },
     injectFault(spec) {
       faults.push({ ...spec, remaining: spec.times ?? 1 });
     },
@@ -307,6 +352,18 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
       refusals.status418 = 0;
     },
   };
+}
+
+const ORDER_PATHS: ReadonlySet<string> = new Set(["/fapi/v1/order", "/fapi/v1/algoOrder"]);
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** A random delay in the range (0 without one). */
+function pickDelay(range: FakeDelayRange | null): number {
+  if (range === null) return 0;
+  return range.minMs + Math.floor(Math.random() * (range.maxMs - range.minMs + 1));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

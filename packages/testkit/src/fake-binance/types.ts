@@ -46,6 +46,22 @@ export interface FakeBinanceOptions {
   dualSidePosition?: boolean;
   /** The venue's limits (default: Binance USDⓈ-M's published ones); tests scale them down. */
   rateLimits?: Partial<FakeRateLimits>;
+  /** Every answer is held back by a random time in this range after the request was processed. */
+  replyDelayMs?: FakeDelayRange;
+}
+
+/** Inclusive range of a random delay in ms (min = max for a fixed delay). */
+export interface FakeDelayRange {
+  minMs: number;
+  maxMs: number;
+}
+
+/** Order requests and fills the venue saw: totals, or for one client order id. */
+export interface FakeOrderCounts {
+  /** POSTs received on /fapi/v1/order and /fapi/v1/algoOrder (whatever their answer). */
+  posts: number;
+  /** MARKET orders filled. */
+  fills: number;
 }
 
 export interface FakeOrder {
@@ -90,7 +106,13 @@ export type FakeFault =
   /** 429 (default) or 418 with a Retry-After header (seconds) and a -1003 body. */
   | { kind: "rateLimit"; status?: 429 | 418; retryAfterSec?: number; code?: number }
   /** Process the request normally (an order is filled), then destroy the socket without answering. */
-  | { kind: "dropAfterFill" };
+  | { kind: "dropAfterFill" }
+  /** Process the request normally, then answer with this 2xx status (default 202) and the normal body. */
+  | { kind: "statusAfterFill"; status?: number }
+  /** Process the request normally, then answer 200 with a body that is not JSON. */
+  | { kind: "garbledAfterFill"; body?: string }
+  /** Wait `delayMs` before processing the request (a slow lookup or a slow venue), then answer normally. */
+  | { kind: "slow"; delayMs: number };
 
 export type FakeFaultKind = FakeFault["kind"];
 
@@ -125,8 +147,15 @@ export interface FakeBinance {
   position(symbol: string, positionSide?: FakePositionSide): FakePosition | null;
   /** Every order ever accepted (regular and algo), in creation order. */
   orders(): FakeOrder[];
-  /** Orders created with this client order id (at most one: duplicates are refused with -4116). */
+  /**
+   * Orders created with this client order id, oldest first. An id is refused (-4116) only while its
+   * order is open, so a MARKET order re-sent after it filled appears here twice.
+   */
   ordersFor(clientOrderId: string): FakeOrder[];
+  /** POSTs received and fills made: totals, or for one client order id. */
+  counts(clientOrderId?: string): FakeOrderCounts;
+  /** Hold back every answer by a random time in this range after processing (null: answer at once). */
+  setReplyDelay(range: FakeDelayRange | null): void;
   injectFault(spec: FakeFaultSpec): void;
   clearFaults(): void;
   requests(): FakeRequestRecord[];

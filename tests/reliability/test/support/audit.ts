@@ -5,7 +5,11 @@ import { type Fields, readStream } from "./traffic.js";
 
 /** Order endpoints: a POST here may create an order. */
 const ORDER_POSTS = new Set(["/fapi/v1/order", "/fapi/v1/algoOrder"]);
-/** Binance "-4116 ClientOrderId is duplicated": the venue refused a SECOND order for a client id. */
+/**
+ * Binance "-4116 ClientOrderId is duplicated": a second order was sent while the first was still open. (A
+ * client id is unique only among open orders: a filled MARKET order re-sent fills again, which the order
+ * and fill counts below catch.)
+ */
 const DUPLICATE_CLIENT_ID = -4116;
 
 export interface ExactlyOnceAudit {
@@ -78,7 +82,7 @@ export async function auditExactlyOnce(
     (q) => clientIdOf(q.params),
   );
   const duplicateOrders = new Set<string>();
-  for (const [id, n] of ordersPerClient) if (n > 1) duplicateOrders.add(id);
+  for (const [id, n] of ordersPerClient) if (n > 1 || fake.counts(id).fills > 1) duplicateOrders.add(id);
   for (const [id, n] of mayHaveCreated) if (n > 1) duplicateOrders.add(id);
   for (const q of posts) if (q.code === DUPLICATE_CLIENT_ID) duplicateOrders.add(clientIdOf(q.params));
 
