@@ -15,6 +15,12 @@ export interface P35PhaseResult {
 
 const RESULTS = 100_000;
 const PIPELINE = 2000;
+/** Symbols the results are spread over: the paper symbols plus generated ones (per-symbol windows and checks). */
+export const P35_BENCH_SYMBOL_COUNT = 50;
+const P35_SYMBOLS: readonly string[] = [
+  ...SYMBOL_NAMES,
+  ...Array.from({ length: P35_BENCH_SYMBOL_COUNT - SYMBOL_NAMES.length }, (_, i) => `BENCH${i + 1}USDT`),
+];
 
 const MIX: ReadonlyArray<Pick<ApplyResult, "decision" | "reason" | "executed">> = [
   { decision: "EXECUTE", reason: "none", executed: true },
@@ -26,7 +32,7 @@ const MIX: ReadonlyArray<Pick<ApplyResult, "decision" | "reason" | "executed">> 
   { decision: "ERROR", reason: "unknown_action", executed: false },
 ];
 
-/** 100,000 results pre-loaded into apply.result, then P3.5 started with P35_START_ID=0 and timed. */
+/** 100,000 results over 50 symbols pre-loaded into apply.result, then P3.5 started with P35_START_ID=0 and timed. */
 export async function runP35Phase(
   root: string,
   redis: BenchRedis,
@@ -41,7 +47,7 @@ export async function runP35Phase(
       const m = MIX[j % MIX.length]!;
       const fields = encodeApplyResult({
         planId: (j + 1).toString(16).padStart(16, "0"),
-        symbol: SYMBOL_NAMES[j % SYMBOL_NAMES.length] as string,
+        symbol: P35_SYMBOLS[j % P35_SYMBOLS.length] as string,
         decision: m.decision,
         executed: m.executed,
         wouldExecute: m.executed,
@@ -61,7 +67,7 @@ export async function runP35Phase(
     root,
     "decision-intelligence",
     redis.url,
-    SYMBOL_NAMES,
+    P35_SYMBOLS,
     { P35_START_ID: "0" },
     { waitReady: false },
   );
