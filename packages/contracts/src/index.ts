@@ -33,8 +33,11 @@ export {
   keyPatterns,
   keys,
   keyspaceChannel,
+  P35_SYMBOL_WINDOWS,
   P35_WINDOWS,
+  type P35SymbolWindow,
   type P35Window,
+  p35DayId,
   streams,
   symbolFromKey,
 } from "./keys.js";
@@ -74,7 +77,14 @@ export {
   encodeHarvestProposal,
   type HarvestProposal,
 } from "./messages/harvest-proposal.js";
-export { decodeP35Alert, encodeP35Alert, type P35Alert, p35AlertId } from "./messages/p35-alert.js";
+export {
+  decodeP35Alert,
+  encodeP35Alert,
+  P35_STUCK_ALERT_WINDOW,
+  type P35Alert,
+  type P35AlertWindow,
+  p35AlertId,
+} from "./messages/p35-alert.js";
 export {
   decodeGovernorBlock,
   decodeGovernorPermit,
