@@ -77,6 +77,7 @@ export {
   encodeHarvestProposal,
   type HarvestProposal,
 } from "./messages/harvest-proposal.js";
+export { P35_FIELD_PREFIX, p35Fields, splitSymbolEntry } from "./p35-fields.js";
 export {
   decodeP35Alert,
   encodeP35Alert,

@@ -188,7 +188,7 @@ export function expectEntry(
     exp.buckets.set(key, b);
   }
   const f = bucketFieldsOf(r.value, symbolBreakdown);
-  for (const field of [f.decision, f.reason, f.symbolReason]) {
+  for (const field of [f.decision, f.reason, f.symbolReason, f.symbolDecision]) {
     if (field !== null) b.set(field, (b.get(field) ?? 0) + 1);
   }
 }
