@@ -1,4 +1,4 @@
-import { closeRedis, consumerName, createRedis, type Logger } from "@quantum/runtime";
+import { closeRedis, consumerName, createRedis, type Logger, redisReady } from "@quantum/runtime";
 import { type P35Config, SERVICE_NAME } from "./config.js";
 import { dayStartMs, MS_PER_DAY, type RollupOutcome, rollupDay } from "./day-rollup.js";
 
@@ -20,6 +20,7 @@ export async function rollupDayOnce(config: P35Config, day: string, log: Logger)
     return { day, outcome: { written: false, reason: "not_past" }, exitCode: 2 };
   const redis = createRedis(config, { name: SERVICE_NAME, logger: log });
   try {
+    if (!(await redisReady(redis, 10_000))) throw new Error("redis not reachable within 10 s");
     const outcome = await rollupDay(redis, day, {
       retentionDays: config.P35_DAY_RETENTION_DAYS,
       writer: `${consumerName(SERVICE_NAME, config.P35_CONSUMER_NAME)}:on-demand`,

@@ -1,4 +1,4 @@
-import { decodeP35Alert, keys, type P35Alert, streams } from "@quantum/contracts";
+import { keys } from "@quantum/contracts";
 import { createP35Metrics, createServiceRegistry } from "@quantum/metrics";
 import { createLogger } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
@@ -8,6 +8,7 @@ import { findStuck, StuckDetector } from "../src/stuck.js";
 import { aggregateSymbols, aggregateSymbolWindows, recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import { type BucketHash, readBuckets, windowMinutes } from "../src/windows.js";
+import { alerts } from "./support.js";
 
 const NOW_MS = Date.UTC(2026, 1, 1, 7, 5, 30);
 const NOW_MIN = minuteOf(NOW_MS);
@@ -118,17 +119,6 @@ describe("per-symbol windows and the stuck check against Redis", () => {
     await r.flushdb();
   });
 
-  async function alerts(): Promise<P35Alert[]> {
-    const entries = await r.xrange(streams.p35Alerts, "-", "+");
-    return entries.map(([, flat]) => {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-      const d = decodeP35Alert(fields);
-      if (!d.ok) throw new Error(d.error.message);
-      return d.value;
-    });
-  }
-
   it("replaces the per-symbol hashes with the other windows, with a TTL, and deletes them when empty", async () => {
     await r.hset(
       keys.p35Bucket(bucketId(NOW_MIN - 20)),
@@ -193,7 +183,7 @@ describe("per-symbol windows and the stuck check against Redis", () => {
     await check(NOW_MS + 10_000);
     expect(await gauge("BTCUSDT")).toBe(1);
     expect(await gauge("ETHUSDT")).toBe(0);
-    const first = await alerts();
+    const first = await alerts(r);
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({
       window: "stuck",
@@ -218,6 +208,6 @@ describe("per-symbol windows and the stuck check against Redis", () => {
     }
     await check(NOW_MS + 20 * 60_000 - 10_000);
     expect(await gauge("BTCUSDT")).toBe(1);
-    expect(await alerts()).toHaveLength(1);
+    expect(await alerts(r)).toHaveLength(1);
   });
 });
