@@ -19,14 +19,11 @@ export {
   parseSymbolList,
   parseThreshold,
   type QueryAResult,
-  type QueryBResult,
   type QueryCResult,
   type QueryDResult,
   queryA,
-  queryB,
   queryC,
   queryD,
-  type SymbolGates,
 } from "./commands/dashboard/queries.js";
 export {
   type GroupHealth,
@@ -35,6 +32,13 @@ export {
   readGroupHealth,
   WATCHED_GROUPS,
 } from "./commands/dashboard/query-e.js";
+export {
+  type QueryBResult,
+  queryB,
+  readSymbolWindow,
+  type SymbolGates,
+  type SymbolWindowCounts,
+} from "./commands/dashboard/symbol-windows.js";
 export { readWindow, SUCCESS_REASON, type WindowData } from "./commands/dashboard/window.js";
 export { confirmDurability, type DurabilityReport } from "./commands/durability.js";
 export {

@@ -1,4 +1,10 @@
-import { APPLY_MODES, type ApplyMode, TRADING_STATES } from "@quantum/contracts";
+import {
+  APPLY_MODES,
+  type ApplyMode,
+  P35_SYMBOL_WINDOWS,
+  type P35SymbolWindow,
+  TRADING_STATES,
+} from "@quantum/contracts";
 import { Argument, Command, CommanderError, Option } from "commander";
 import {
   DASHBOARD_QUERIES,
@@ -34,7 +40,7 @@ import {
   renderPosition,
 } from "./render/records.js";
 import { renderStatus } from "./render/status.js";
-import { type CliIo, type CommonOptions, Invocation, numberOption, outcome, timeOption } from "./run.js";
+import { type CliIo, type CommonOptions, Invocation, numberOption, outcome } from "./run.js";
 import { watchStatus } from "./watch.js";
 
 const VERSION = "0.1.0";
@@ -217,7 +223,7 @@ type DashOpts = CommonOptions & {
   symbols?: string;
   threshold?: string;
   minTotal?: string;
-  at?: string;
+  window?: P35SymbolWindow;
   host?: string;
   timeout?: string;
 };
@@ -234,7 +240,7 @@ function addDashboard(program: Command, inv: Invocation): void {
       .option("--symbols <list>", "b/all: symbols, space or comma separated (default: all seen)")
       .option("--threshold <pct>", "c/d/all: gate share threshold in percent (default 40)")
       .option("--min-total <n>", "d: results needed before anything is judged (default 1)")
-      .option("--at <time>", "b: end of the 5-minute span (epoch seconds or ISO; buckets are kept 48 h)")
+      .addOption(new Option("--window <w>", "b: per-symbol window (default 15m)").choices(P35_SYMBOL_WINDOWS))
       .option("--host <host>", "e: host of the services' /health (default 127.0.0.1)")
       .option("--timeout <sec>", "e: /health timeout in seconds (default 2)"),
   ).action(async (query: DashboardQuery, arg: string | undefined, o: DashOpts) => {
@@ -246,13 +252,12 @@ function addDashboard(program: Command, inv: Invocation): void {
     const thresholdText = (query === "c" || query === "d") && arg !== undefined ? arg : o.threshold;
     const thresholdPct = parseThreshold(thresholdText);
     const minTotal = numberOption("--min-total", o.minTotal, 0, Number.MAX_SAFE_INTEGER);
-    const atMs = timeOption("--at", o.at);
     await inv.withRedis(o, async (redis) => {
       const r = await dashboard(redis, query, {
         symbols,
         thresholdPct,
         ...(minTotal !== undefined ? { minTotal } : {}),
-        ...(atMs !== undefined ? { atMs } : {}),
+        ...(o.window !== undefined ? { symbolWindow: o.window } : {}),
         health: healthOpts(o),
       });
       return outcome(r, renderDashboard, dashboardCondition(r) ? EXIT.condition : EXIT.ok);
