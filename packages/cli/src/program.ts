@@ -20,6 +20,7 @@ import { permitGrant, permitShow } from "./commands/permit.js";
 import { KNOWN_SERVICES, readServiceStatuses } from "./commands/services.js";
 import { stateSet, stateShow } from "./commands/state.js";
 import { statusSnapshot } from "./commands/status.js";
+import { trend } from "./commands/trend.js";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
 import { UsageError } from "./errors/usage-error.js";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.js";
@@ -40,6 +41,7 @@ import {
   renderPosition,
 } from "./render/records.js";
 import { renderStatus } from "./render/status.js";
+import { renderTrend } from "./render/trend.js";
 import { type CliIo, type CommonOptions, Invocation, numberOption, outcome } from "./run.js";
 import { watchStatus } from "./watch.js";
 
@@ -265,6 +267,22 @@ function addDashboard(program: Command, inv: Invocation): void {
   });
 }
 
+function addTrend(program: Command, inv: Invocation): void {
+  common(
+    program
+      .command("trend")
+      .description(
+        "week-over-week change of the P3.5 decision mix and top gates, from the daily rollups (last N complete UTC days vs the N before)",
+      )
+      .option("--days <n>", "days per period (default 7)", "7"),
+  ).action(async (o: CommonOptions & { days: string }) => {
+    inv.json = o.json === true;
+    const days = numberOption("--days", o.days, 1, 45) ?? 7;
+    if (!Number.isInteger(days)) throw new UsageError(`--days: expected a whole number, got "${o.days}"`);
+    await inv.withRedis(o, async (redis) => outcome(await trend(redis, { days }), renderTrend));
+  });
+}
+
 function addHealthStatus(program: Command, inv: Invocation): void {
   common(
     program
@@ -338,6 +356,7 @@ export function buildProgram(inv: Invocation): Command {
   addState(program, inv);
   addRecords(program, inv);
   addDashboard(program, inv);
+  addTrend(program, inv);
   addHealthStatus(program, inv);
   // Every subcommand: commander errors throw (exitOverride) and print through io.
   const apply = (cmd: Command) => {
