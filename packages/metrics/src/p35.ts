@@ -16,7 +16,7 @@ export interface P35Metrics {
   decisions: Counter<"decision">;
   /** p35_consumer_lag — entries of apply.result not yet delivered to the group (XINFO GROUPS lag). */
   consumerLag: Gauge;
-  /** p35_alerts_total{severity} — alerts published, severity ∈ MEDIUM|HIGH|CRITICAL. */
+  /** p35_alerts_total{severity} — window alerts published (not stuck alerts), severity ∈ MEDIUM|HIGH|CRITICAL. */
   alerts: Counter<"severity">;
   /** p35_batch_seconds — duration of one batch. */
   batchSeconds: Histogram;
@@ -43,7 +43,7 @@ export function createP35Metrics(registry: Registry): P35Metrics {
     alerts: defineCounter(
       registry,
       "p35_alerts_total",
-      "Alerts published to quantum:p35:alerts, by severity.",
+      "Window alerts (gate share, decision mix) published to quantum:p35:alerts, by severity; stuck-symbol alerts show in p35_symbol_stuck.",
       ["severity"],
     ),
     batchSeconds: defineHistogram(

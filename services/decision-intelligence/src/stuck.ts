@@ -77,8 +77,8 @@ export class StuckDetector {
     for (const candidate of stuck) {
       if (!REASON_CODE_RE.test(candidate.reason)) continue;
       const r = await raiseAlert(this.o.redis, candidate, { cooldownSec: this.o.cooldownSec, nowMs });
+      // Not counted in p35_alerts_total (the window alerts): p35_symbol_stuck is this alert's metric.
       if (!r.published) continue;
-      this.o.metrics.alerts.inc({ severity: r.alert.severity });
       this.log.warn(
         {
           alertId: r.alert.alertId,
