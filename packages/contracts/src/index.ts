@@ -77,7 +77,6 @@ export {
   encodeHarvestProposal,
   type HarvestProposal,
 } from "./messages/harvest-proposal.js";
-export { P35_FIELD_PREFIX, p35Fields, splitSymbolEntry } from "./p35-fields.js";
 export {
   decodeP35Alert,
   encodeP35Alert,
@@ -115,6 +114,7 @@ export {
   type PositionView,
   positionLedgerFields,
 } from "./messages/positions.js";
+export { P35_FIELD_PREFIX, p35Fields, splitSymbolEntry } from "./p35-fields.js";
 export {
   computePlanId,
   formatKillScore,

@@ -31,7 +31,10 @@ export interface P35Alert {
   readonly symbol?: string;
 }
 
-const WINDOWS: readonly P35AlertWindow[] = [...(Object.keys(P35_WINDOWS) as P35Window[]), P35_STUCK_ALERT_WINDOW];
+const WINDOWS: readonly P35AlertWindow[] = [
+  ...(Object.keys(P35_WINDOWS) as P35Window[]),
+  P35_STUCK_ALERT_WINDOW,
+];
 
 const codec = defineHashCodec<P35Alert>(
   {
