@@ -92,7 +92,9 @@ export function compareStreamIds(a: string, b: string): number {
 function scriptArgs(items: ReadonlyArray<StreamItem<NormalizedResult>>, opts: ApplyBatchOptions): string[] {
   const bucketIndex = new Map<string, number>();
   const bucketKeys: string[] = [];
-  const increments = new Map<string, number>(); // "<bucket index> <field>" → n
+  // Results are first counted per (bucket, decision, reason, symbol): a batch holds few distinct ones, so the
+  // bucket fields are built once per distinct result instead of once per result.
+  const distinct = new Map<string, { idx: number; value: NormalizedResult; n: number }>();
   const unknown = new Map<string, number>();
   let maxId = items[0]!.id;
   const ids: string[] = [];
@@ -106,14 +108,21 @@ function scriptArgs(items: ReadonlyArray<StreamItem<NormalizedResult>>, opts: Ap
       idx = bucketKeys.length;
       bucketIndex.set(key, idx);
     }
+    const d = `${idx} ${value.decision} ${value.reason} ${value.symbol ?? ""}`;
+    const seen = distinct.get(d);
+    if (seen === undefined) distinct.set(d, { idx, value, n: 1 });
+    else seen.n++;
+    const member = unknownMemberOf(value);
+    if (member !== null) unknown.set(member, (unknown.get(member) ?? 0) + 1);
+  }
+  const increments = new Map<string, number>(); // "<bucket index> <field>" → n
+  for (const { idx, value, n } of distinct.values()) {
     const f = bucketFieldsOf(value, opts.symbolBreakdown);
     for (const field of [f.decision, f.reason, f.symbolReason, f.symbolDecision]) {
       if (field === null) continue;
       const k = `${idx} ${field}`;
-      increments.set(k, (increments.get(k) ?? 0) + 1);
+      increments.set(k, (increments.get(k) ?? 0) + n);
     }
-    const member = unknownMemberOf(value);
-    if (member !== null) unknown.set(member, (unknown.get(member) ?? 0) + 1);
   }
   const keyList = [opts.stream, keys.p35Status, keys.p35UnknownDecisionTop5m, ...bucketKeys];
   const argv: string[] = [
