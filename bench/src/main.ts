@@ -40,6 +40,20 @@ async function main(): Promise<number> {
       .join(" ")}, node ${process.version}`,
   );
   const redis = await startBenchRedis();
+  if (process.argv.includes("--p35-only")) {
+    // Only the P3.5 drain (comparing a P3.5 change before and after without the other phases).
+    try {
+      const p35 = await runP35Phase(root, redis, log);
+      log(
+        `P3.5 drain, 100,000 results: ${p35.perSecFromServiceStart.toLocaleString("en-US")} results/s ` +
+          `(${p35.drainMs} ms from service start, ${p35.perSecFromSpawn.toLocaleString("en-US")} results/s from spawn, ` +
+          `peak RSS ${p35.peakRssMb.toFixed(1)} MB)`,
+      );
+      return 0;
+    } finally {
+      await redis.stop();
+    }
+  }
   try {
     let figs: Figure[];
     let details: Record<string, unknown>;

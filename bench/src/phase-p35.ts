@@ -15,6 +15,12 @@ export interface P35PhaseResult {
 
 const RESULTS = 100_000;
 const PIPELINE = 2000;
+/** Symbols the results are spread over: the paper symbols plus generated ones (per-symbol windows and checks). */
+export const P35_BENCH_SYMBOL_COUNT = 50;
+const P35_SYMBOLS: readonly string[] = [
+  ...SYMBOL_NAMES,
+  ...Array.from({ length: P35_BENCH_SYMBOL_COUNT - SYMBOL_NAMES.length }, (_, i) => `BENCH${i + 1}USDT`),
+];
 
 const MIX: ReadonlyArray<Pick<ApplyResult, "decision" | "reason" | "executed">> = [
   { decision: "EXECUTE", reason: "none", executed: true },
@@ -67,7 +73,7 @@ export async function timeDrain(
     root,
     "decision-intelligence",
     redis.url,
-    SYMBOL_NAMES,
+    P35_SYMBOLS,
     { P35_START_ID: "0" },
     { waitReady: false },
   );
@@ -105,7 +111,7 @@ export async function timeDrain(
   }
 }
 
-/** 100,000 results pre-loaded into apply.result, then P3.5 started with P35_START_ID=0 and timed. */
+/** 100,000 results over 50 symbols pre-loaded into apply.result, then P3.5 started with P35_START_ID=0 and timed. */
 export async function runP35Phase(
   root: string,
   redis: BenchRedis,
@@ -113,7 +119,7 @@ export async function runP35Phase(
 ): Promise<P35PhaseResult> {
   const r = redis.client;
   await r.flushall();
-  await preloadResults(r, RESULTS, SYMBOL_NAMES);
+  await preloadResults(r, RESULTS, P35_SYMBOLS);
   log(`  P3.5: ${await r.xlen(streams.applyResult)} results pre-loaded`);
   const { port: _port, stop, ...result } = await timeDrain(root, redis, RESULTS);
   await stop();

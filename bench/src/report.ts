@@ -104,7 +104,7 @@ export function figures(p: PhaseResults): Figure[] {
     ),
     fig(
       "p35_drain_results_per_sec",
-      "P3.5 drain, 100,000 results",
+      "P3.5 drain, 100,000 results over 50 symbols",
       p.p35.perSecFromServiceStart,
       "results/s",
       {

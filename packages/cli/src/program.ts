@@ -1,4 +1,10 @@
-import { APPLY_MODES, type ApplyMode, TRADING_STATES } from "@quantum/contracts";
+import {
+  APPLY_MODES,
+  type ApplyMode,
+  P35_SYMBOL_WINDOWS,
+  type P35SymbolWindow,
+  TRADING_STATES,
+} from "@quantum/contracts";
 import {
   DASHBOARD_QUERIES,
   type DashboardQuery,
@@ -15,6 +21,7 @@ import { ledgerSet, ledgerShow, positionShow } from "./commands/ledger.js";
 import { permitGrant, permitShow } from "./commands/permit.js";
 import { stateSet, stateShow } from "./commands/state.js";
 import { statusSnapshot } from "./commands/status.js";
+import { trend } from "./commands/trend.js";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
 import { UsageError } from "./errors/usage-error.js";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.js";
@@ -36,6 +43,7 @@ import {
   renderPosition,
 } from "./render/records.js";
 import { renderStatus } from "./render/status.js";
+import { renderTrend } from "./render/trend.js";
 import {
   type CliIo,
   type CommonOptions,
@@ -241,7 +249,7 @@ type DashOpts = CommonOptions & {
   symbols?: string;
   threshold?: string;
   minTotal?: string;
-  at?: string;
+  window?: P35SymbolWindow;
   host?: string;
   timeout?: string;
 };
@@ -258,7 +266,7 @@ function addDashboard(program: Command, inv: Invocation): void {
       .option("--symbols <list>", "b/all: symbols, space or comma separated (default: all seen)")
       .option("--threshold <pct>", "c/d/all: gate share threshold in percent (default 40)")
       .option("--min-total <n>", "d: results needed before anything is judged (default 1)")
-      .option("--at <time>", "b: end of the 5-minute span (epoch seconds or ISO; buckets are kept 48 h)")
+      .addOption(new Option("--window <w>", "b: per-symbol window (default 15m)").choices(P35_SYMBOL_WINDOWS))
       .option("--host <host>", "e: host of the services' /health (default 127.0.0.1)")
       .option("--timeout <sec>", "e: /health timeout in seconds (default 2)"),
   ).action(async (query: DashboardQuery, arg: string | undefined, o: DashOpts) => {
@@ -270,17 +278,32 @@ function addDashboard(program: Command, inv: Invocation): void {
     const thresholdText = (query === "c" || query === "d") && arg !== undefined ? arg : o.threshold;
     const thresholdPct = parseThreshold(thresholdText);
     const minTotal = numberOption("--min-total", o.minTotal, 0, Number.MAX_SAFE_INTEGER);
-    const atMs = timeOption("--at", o.at);
     await inv.withRedis(o, async (redis) => {
       const r = await dashboard(redis, query, {
         symbols,
         thresholdPct,
         ...(minTotal !== undefined ? { minTotal } : {}),
-        ...(atMs !== undefined ? { atMs } : {}),
+        ...(o.window !== undefined ? { symbolWindow: o.window } : {}),
         health: healthOpts(o),
       });
       return outcome(r, renderDashboard, dashboardCondition(r) ? EXIT.condition : EXIT.ok);
     });
+  });
+}
+
+function addTrend(program: Command, inv: Invocation): void {
+  common(
+    program
+      .command("trend")
+      .description(
+        "week-over-week change of the P3.5 decision mix and top gates, from the daily rollups (last N complete UTC days vs the N before)",
+      )
+      .option("--days <n>", "days per period (default 7)", "7"),
+  ).action(async (o: CommonOptions & { days: string }) => {
+    inv.json = o.json === true;
+    const days = numberOption("--days", o.days, 1, 45) ?? 7;
+    if (!Number.isInteger(days)) throw new UsageError(`--days: expected a whole number, got "${o.days}"`);
+    await inv.withRedis(o, async (redis) => outcome(await trend(redis, { days }), renderTrend));
   });
 }
 
@@ -357,6 +380,7 @@ export function buildProgram(inv: Invocation): Command {
   addState(program, inv);
   addRecords(program, inv);
   addDashboard(program, inv);
+  addTrend(program, inv);
   addHealthStatus(program, inv);
   addOperations(program, inv);
   // Every subcommand: commander errors throw (exitOverride) and print through io; a command group called

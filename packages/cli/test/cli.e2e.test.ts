@@ -197,40 +197,43 @@ describe("state, mode, permit, ledger, position", () => {
 });
 
 describe("dashboard through the CLI", () => {
-  it("b sums the right buckets (text and --json, --at, symbols arg)", async () => {
-    await r.hset(keys.p35Bucket("202602010649"), "symbol_reason:BTCUSDT:no_position", "99");
-    await r.hset(
-      keys.p35Bucket("202602010651"),
-      "symbol_reason:BTCUSDT:no_position",
-      "2",
-      "symbol_reason:BTCUSDT:none",
-      "2",
-    );
-    await r.hset(
-      keys.p35Bucket("202602010655"),
-      "symbol_reason:BTCUSDT:no_position",
-      "4",
-      "symbol_reason:ETHUSDT:action_hold",
-      "1",
-    );
-    const at = String(utc(2026, 2, 1, 6, 55, 10) / 1000);
-    const json = await ctl(["dashboard", "b", "BTCUSDT", "--at", at, "--json"]);
+  it("b reads the per-symbol window (text and --json, --window, symbols arg)", async () => {
+    await r.hset(keys.p35SymbolDecisionCounts("15m"), {
+      "BTCUSDT:BLOCKED": "6",
+      "BTCUSDT:EXECUTE": "2",
+      "ETHUSDT:SKIP": "1",
+    });
+    await r.hset(keys.p35SymbolReasonCounts("15m"), {
+      "BTCUSDT:no_position": "6",
+      "BTCUSDT:none": "2",
+      "ETHUSDT:action_hold": "1",
+    });
+    await r.hset(keys.p35SymbolReasonCounts("1h"), { "BTCUSDT:no_position": "99" });
+    const json = await ctl(["dashboard", "b", "BTCUSDT", "--json"]);
     expect(json.code).toBe(0);
     const doc = JSON.parse(json.stdout);
+    expect(doc.window).toBe("15m");
     expect(doc.symbols).toEqual([
       {
         symbol: "BTCUSDT",
         total: 8,
         success: 2,
+        decisions: [
+          { decision: "EXECUTE", count: 2, pct: 25 },
+          { decision: "BLOCKED", count: 6, pct: 75 },
+        ],
         gates: [{ reason: "no_position", score: 6, pct: 75 }],
         otherGates: 0,
       },
     ]);
-    const text = await ctl(["dashboard", "b", "--at", "2026-02-01T06:55:10Z"]);
+    const text = await ctl(["dashboard", "b"]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/BTCUSDT: 8 results/);
     expect(text.stdout).toMatch(/no_position\s+6\s+75\.0%/);
     expect(text.stdout).toMatch(/ETHUSDT: 1 results/);
+    const hour = await ctl(["dashboard", "b", "--window", "1h", "--json"]);
+    expect(JSON.parse(hour.stdout).symbols[0]).toMatchObject({ symbol: "BTCUSDT", total: 99 });
+    expect((await ctl(["dashboard", "b", "--window", "5m"])).code).toBe(2);
   });
 
   it("d exits 3 naming the gate, 0 when nothing crossed, 2 on a bad threshold", async () => {

@@ -98,74 +98,78 @@ describe("query A", () => {
   });
 });
 
-describe("query B", () => {
-  const now = utc(2026, 2, 1, 6, 55, 30);
-
-  async function seedBuckets(): Promise<void> {
-    // 06:49 is 6 minutes old: outside the span. 06:56 is in the future of `now`.
-    await r.hset(keys.p35Bucket("202602010649"), {
-      "symbol_reason:BTCUSDT:p33_permit_denied": "1000",
-      "symbol_reason:ETHUSDT:no_position": "500",
+describe("query B (per-symbol windows)", () => {
+  async function seedWindows(): Promise<void> {
+    await r.hset(keys.p35SymbolDecisionCounts("15m"), {
+      "BTCUSDT:BLOCKED": "12",
+      "BTCUSDT:SKIP": "1",
+      "BTCUSDT:EXECUTE": "7",
+      "SOLUSDT:SKIP": "7",
     });
-    await r.hset(keys.p35Bucket("202602010650"), {
-      "symbol_reason:BTCUSDT:p33_permit_denied": "3",
-      "symbol_reason:BTCUSDT:none": "2",
-      "decision:BLOCKED": "3",
-      "reason:p33_permit_denied": "3",
+    await r.hset(keys.p35SymbolReasonCounts("15m"), {
+      "BTCUSDT:p33_permit_denied": "7",
+      "BTCUSDT:permit_timeout_or_missing:missing_p33": "5",
+      "BTCUSDT:action_hold": "1",
+      "BTCUSDT:none": "7",
+      "SOLUSDT:action_hold": "7",
     });
-    await r.hset(keys.p35Bucket("202602010652"), {
-      "symbol_reason:BTCUSDT:p33_permit_denied": "4",
-      "symbol_reason:BTCUSDT:permit_timeout_or_missing:missing_p33": "5",
-      "symbol_reason:SOLUSDT:action_hold": "7",
-    });
-    await r.hset(keys.p35Bucket("202602010655"), {
-      "symbol_reason:BTCUSDT:action_hold": "1",
-      "symbol_reason:BTCUSDT:none": "5",
-    });
-    await r.hset(keys.p35Bucket("202602010656"), { "symbol_reason:BTCUSDT:action_hold": "900" });
+    await r.hset(keys.p35SymbolDecisionCounts("1h"), { "ETHUSDT:BLOCKED": "500" });
+    await r.hset(keys.p35SymbolReasonCounts("1h"), { "ETHUSDT:no_position": "500" });
   }
 
-  it("sums symbol_reason fields over the last 5 complete minutes plus the current one", async () => {
-    await seedBuckets();
-    const b = await queryB(r, { nowMs: now });
-    expect(b.minutes[0]).toBe("202602010650");
-    expect(b.minutes[5]).toBe("202602010655");
-    expect(b.bucketsFound).toEqual(["202602010650", "202602010652", "202602010655"]);
-    expect(b.symbols.map((s) => s.symbol)).toEqual(["BTCUSDT", "SOLUSDT"]); // ETHUSDT only in the old bucket
+  it("reads the 15m per-symbol window: decision mix and gates per symbol, most results first", async () => {
+    await seedWindows();
+    const b = await queryB(r);
+    expect(b.window).toBe("15m");
+    expect(b.symbols.map((s) => s.symbol)).toEqual(["BTCUSDT", "SOLUSDT"]); // ETHUSDT only in 1h
     const btc = b.symbols[0]!;
-    expect(btc.total).toBe(3 + 2 + 4 + 5 + 1 + 5);
+    expect(btc.total).toBe(20);
     expect(btc.success).toBe(7);
+    expect(btc.decisions).toEqual([
+      { decision: "EXECUTE", count: 7, pct: 35 },
+      { decision: "SKIP", count: 1, pct: 5 },
+      { decision: "BLOCKED", count: 12, pct: 60 },
+    ]);
     expect(btc.gates).toEqual([
       { reason: "p33_permit_denied", score: 7, pct: 35 },
       { reason: "permit_timeout_or_missing:missing_p33", score: 5, pct: 25 },
       { reason: "action_hold", score: 1, pct: 5 },
     ]);
-    expect(btc.gates.some((g) => g.reason === "none")).toBe(false);
+    const text = renderDashboard(b, plain);
+    expect(text).toContain("(15m window)");
+    expect(text).toMatch(/BTCUSDT: 20 results, 7 success \(35\.0%\)/);
+    expect(text).toContain("EXECUTE 7 (35.0%), SKIP 1 (5.0%), BLOCKED 12 (60.0%)");
+    const h1 = await queryB(r, { window: "1h" });
+    expect(h1.symbols.map((s) => [s.symbol, s.total])).toEqual([["ETHUSDT", 500]]);
   });
 
   it("filters to requested symbols, keeps their order and shows symbols without data", async () => {
-    await seedBuckets();
-    const b = await queryB(r, { nowMs: now, symbols: parseSymbolList("solusdt, ETHUSDT") });
+    await seedWindows();
+    const b = await queryB(r, { symbols: parseSymbolList("solusdt, ETHUSDT") });
     expect(b.requestedSymbols).toEqual(["SOLUSDT", "ETHUSDT"]);
     expect(b.symbols.map((s) => [s.symbol, s.total])).toEqual([
       ["SOLUSDT", 7],
       ["ETHUSDT", 0],
     ]);
-    const text = renderDashboard(b, plain);
-    expect(text).toContain("ETHUSDT: no results in these buckets");
-    expect(text).toContain("202602010650..202602010655 UTC");
+    expect(renderDashboard(b, plain)).toContain("ETHUSDT: no results in the 15m window");
   });
 
   it("limits to the top 10 gates and counts the rest", async () => {
     const fields: Record<string, string> = {};
-    for (let i = 1; i <= 12; i++)
-      fields[`symbol_reason:BTCUSDT:gate_${String(i).padStart(2, "0")}`] = String(i);
-    await r.hset(keys.p35Bucket("202602010653"), fields);
-    const b = await queryB(r, { nowMs: now });
+    for (let i = 1; i <= 12; i++) fields[`BTCUSDT:gate_${String(i).padStart(2, "0")}`] = String(i);
+    await r.hset(keys.p35SymbolReasonCounts("15m"), fields);
+    const b = await queryB(r);
     const btc = b.symbols[0]!;
+    expect(btc.total).toBe(78); // no decision counts (an older writer): the reason sum
     expect(btc.gates).toHaveLength(10);
     expect(btc.gates[0]?.reason).toBe("gate_12");
     expect(btc.otherGates).toBe(1 + 2);
+  });
+
+  it("an empty window says so", async () => {
+    const b = await queryB(r);
+    expect(b.symbols).toEqual([]);
+    expect(renderDashboard(b, plain)).toContain("no per-symbol results in the 15m window");
   });
 
   it("rejects a malformed symbol list", () => {

@@ -305,6 +305,32 @@ const KEY_DOCS: readonly KeyDoc[] = [
     meaning: "Decisions outside EXECUTE|SKIP|BLOCKED|ERROR seen in the last 5 minutes.",
   },
   {
+    key: "quantum:p35:symbol:decision:counts:<window>",
+    type: "hash, TTL 24 h",
+    writer: "P3.5",
+    meaning:
+      "Per-symbol decision mix of the `15m` and `1h` windows (`<SYMBOL>:<DECISION>` → count); only symbols seen in the window, replaced with the other windows.",
+  },
+  {
+    key: "quantum:p35:symbol:reason:counts:<window>",
+    type: "hash, TTL 24 h",
+    writer: "P3.5",
+    meaning: "Per-symbol reason counts of the `15m` and `1h` windows (`<SYMBOL>:<reason>` → count).",
+  },
+  {
+    key: "quantum:p35:alert:cooldown:stuck:<SYMBOL>",
+    type: "string, TTL `P35_ALERT_COOLDOWN`",
+    writer: "P3.5",
+    meaning: "At most one stuck alert per symbol per cooldown.",
+  },
+  {
+    key: "quantum:p35:day:<YYYYMMDD>",
+    type: "hash, kept `P35_DAY_RETENTION_DAYS`",
+    writer: "P3.5",
+    meaning:
+      "Daily rollup of the day's buckets (decision, reason and per-symbol counts), written exactly once per UTC day; `quantumctl trend` reads it.",
+  },
+  {
     key: "quantum:p35:status",
     type: "hash",
     writer: "P3.5",

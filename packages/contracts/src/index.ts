@@ -35,8 +35,11 @@ export {
   keyPatterns,
   keys,
   keyspaceChannel,
+  P35_SYMBOL_WINDOWS,
   P35_WINDOWS,
+  type P35SymbolWindow,
   type P35Window,
+  p35DayId,
   streams,
   symbolFromKey,
 } from "./keys.js";
@@ -85,7 +88,14 @@ export {
   type HarvestProposal,
   harvestProposalFields,
 } from "./messages/harvest-proposal.js";
-export { decodeP35Alert, encodeP35Alert, type P35Alert, p35AlertId } from "./messages/p35-alert.js";
+export {
+  decodeP35Alert,
+  encodeP35Alert,
+  P35_STUCK_ALERT_WINDOW,
+  type P35Alert,
+  type P35AlertWindow,
+  p35AlertId,
+} from "./messages/p35-alert.js";
 export {
   decodeGovernorBlock,
   decodeGovernorPermit,
@@ -116,6 +126,7 @@ export {
   positionLedgerFields,
   positionSnapshotFields,
 } from "./messages/positions.js";
+export { P35_FIELD_PREFIX, p35Fields, splitSymbolEntry } from "./p35-fields.js";
 export {
   computePlanId,
   formatKillScore,

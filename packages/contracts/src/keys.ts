@@ -105,6 +105,21 @@ export const keys = {
   p35UnknownDecisionTop5m: `${Q}:p35:unknown_decision:top:5m`,
   p35Status: `${Q}:p35:status`,
   p35AlertCooldown: (reason: string, severity: string) => `${Q}:p35:alert:cooldown:${reason}:${severity}`,
+  /**
+   * Per-symbol decision mix of a window (15m, 1h): hash `<SYMBOL>:<DECISION>` → count, only symbols seen in
+   * the window. Recomputed with the other windows, replaced atomically, deleted when the window is empty.
+   */
+  p35SymbolDecisionCounts: (window: string) => `${Q}:p35:symbol:decision:counts:${window}`,
+  /** Per-symbol reason counts of a window (15m, 1h): hash `<SYMBOL>:<REASON>` → count (`none` included). */
+  p35SymbolReasonCounts: (window: string) => `${Q}:p35:symbol:reason:counts:${window}`,
+  /** Cooldown of the stuck alert of one symbol (string = alert id, EX = the alert cooldown). */
+  p35StuckCooldown: (symbol: string) => `${Q}:p35:alert:cooldown:stuck:${symbol}`,
+  /**
+   * Daily rollup of one UTC day (`YYYYMMDD`): hash with the sums of the day's minute buckets (`decision:<D>`,
+   * `reason:<R>`, `symbol_decision:<SYMBOL>:<D>`, `symbol_reason:<SYMBOL>:<R>`) and `meta:*` fields. Written
+   * once, never updated.
+   */
+  p35Day: (yyyymmdd: string) => `${Q}:p35:day:${yyyymmdd}`,
   // per-service status (quantumctl mode / health)
   serviceStatus: (service: string) => `${Q}:service:${service}:status`,
 } as const;
@@ -131,6 +146,15 @@ export function keyspaceChannel(db: number, key: string): string {
   return `__keyspace@${db}__:${key}`;
 }
 
-/** The P3.5 windows (SPEC §2.8) and their length in minutes. */
+/** The P3.5 windows and their length in minutes. */
 export const P35_WINDOWS = { "1m": 1, "5m": 5, "15m": 15, "1h": 60 } as const;
 export type P35Window = keyof typeof P35_WINDOWS;
+/** The windows P3.5 also keeps per symbol (`p35SymbolDecisionCounts`, `p35SymbolReasonCounts`). */
+export const P35_SYMBOL_WINDOWS = ["15m", "1h"] as const satisfies readonly P35Window[];
+export type P35SymbolWindow = (typeof P35_SYMBOL_WINDOWS)[number];
+
+/** `YYYYMMDD` of the UTC day containing an instant: the id of a `p35Day` rollup. */
+export function p35DayId(epochMs: number): string {
+  const iso = new Date(epochMs).toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
+}

@@ -219,18 +219,20 @@ export const execRecord: fc.Arbitrary<ExecRecord> = fc.record(
 
 export const p35Alert: fc.Arbitrary<P35Alert> = fc
   .record({
-    window: fc.constantFrom(...(Object.keys(P35_WINDOWS) as (keyof typeof P35_WINDOWS)[])),
+    window: fc.constantFrom(...(Object.keys(P35_WINDOWS) as (keyof typeof P35_WINDOWS)[]), "stuck" as const),
     reason: fc.constantFrom(...ALL_KNOWN_REASONS),
     score: fc.nat({ max: 1_000_000 }),
     extra: fc.nat({ max: 1_000_000 }),
     timestamp: epochSec,
     severity: fc.constantFrom(...ALERT_SEVERITIES),
+    symbol: symbol,
   })
-  .map(({ extra, ...a }) => ({
+  .map(({ extra, symbol: sym, ...a }) => ({
     ...a,
     total: a.score + extra,
     share: a.score + extra === 0 ? 0 : a.score / (a.score + extra),
     alertId: `p35_alert_${Math.floor(a.timestamp)}_${a.reason}`,
+    ...(a.window === "stuck" ? { symbol: sym } : {}),
   }));
 
 export const deadLetter: fc.Arbitrary<DeadLetter> = fc.record({

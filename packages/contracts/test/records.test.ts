@@ -181,6 +181,28 @@ describe("P35Alert", () => {
     expectField(decodeP35Alert({ ...wire, score: "12.5" }), "score");
     expectField(decodeP35Alert({ ...wire, severity: "LOW" }), "severity");
     expectField(decodeP35Alert({ ...wire, window: "2m" }), "window");
+    expectField(decodeP35Alert({ ...wire, symbol: "BTCUSDT" }), "symbol");
+  });
+
+  it("adds the symbol to a stuck alert, and requires it there", () => {
+    const alert = {
+      window: "stuck" as const,
+      reason: "p33_permit_denied",
+      score: 7,
+      total: 9,
+      share: 0.7778,
+      timestamp: 1769929500,
+      severity: "HIGH" as const,
+      alertId: p35AlertId(1769929500, "p33_permit_denied", "BTCUSDT"),
+      symbol: "BTCUSDT",
+    };
+    const wire = encodeP35Alert(alert);
+    expect(wire.symbol).toBe("BTCUSDT");
+    expect(wire.alert_id).toBe("p35_alert_1769929500_p33_permit_denied_BTCUSDT");
+    expect(decodeP35Alert(wire)).toEqual({ ok: true, value: alert });
+    const { symbol: _dropped, ...withoutSymbol } = wire;
+    expectField(decodeP35Alert(withoutSymbol), "symbol");
+    expectField(decodeP35Alert({ ...wire, symbol: "btc usdt" }), "symbol");
   });
 });
 

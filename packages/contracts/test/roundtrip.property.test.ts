@@ -123,7 +123,7 @@ const knownFields: Record<string, string[]> = {
   PositionView: ["exchange_amt", "ledger_amount", "mismatch_since", "snapshot_ts"],
   PaperPosition: ["position_amt", "entry_price", "mark_price"],
   ExecRecord: Object.values(execRecordFields),
-  P35Alert: ["window", "reason", "score", "total", "share", "timestamp", "severity", "alert_id"],
+  P35Alert: ["window", "reason", "score", "total", "share", "timestamp", "severity", "alert_id", "symbol"],
   DeadLetter: ["stream", "id", "service", "error", "raw", "truncated", "ts"],
 };
 

@@ -18,16 +18,12 @@ export {
   DEFAULT_GATE_THRESHOLD_PCT,
   type GateRow,
   QUERY_A_TOP_REASONS,
-  QUERY_B_MINUTES,
   type QueryAResult,
-  type QueryBResult,
   type QueryCResult,
   type QueryDResult,
   queryA,
-  queryB,
   queryC,
   queryD,
-  type SymbolGates,
   TOP_GATES,
 } from "./dashboard/queries.js";
 export {
@@ -38,6 +34,15 @@ export {
   readGroupHealth,
   WATCHED_GROUPS,
 } from "./dashboard/query-e.js";
+export {
+  type QueryBResult,
+  queryB,
+  readSymbolWindow,
+  SYMBOL_TOP_GATES,
+  type SymbolGateRow,
+  type SymbolGates,
+  type SymbolWindowCounts,
+} from "./dashboard/symbol-windows.js";
 export {
   byScoreThenName,
   DECISION_ORDER,

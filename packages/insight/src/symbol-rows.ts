@@ -1,7 +1,8 @@
 import { keyPatterns, keys, P33_DENY_REASONS, symbolFromKey } from "@quantum/contracts";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
-import type { GateRow, SymbolGates } from "./dashboard/queries.js";
+import type { GateRow } from "./dashboard/queries.js";
+import type { SymbolGates } from "./dashboard/symbol-windows.js";
 import { SUCCESS_REASON } from "./dashboard/window.js";
 import type { ResultRow } from "./recent.js";
 

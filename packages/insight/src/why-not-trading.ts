@@ -1,7 +1,8 @@
 import { type ApplyMode, P35_WINDOWS, type P35Window, type ReasonDoc, reasonDoc } from "@quantum/contracts";
 import { readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Redis } from "ioredis";
-import { type GateRow, queryA, queryB } from "./dashboard/queries.js";
+import { type GateRow, queryA } from "./dashboard/queries.js";
+import { queryB } from "./dashboard/symbol-windows.js";
 import { decisionRows, type P35Freshness, readWindow } from "./dashboard/window.js";
 import { isoOf } from "./key-view.js";
 import { type AlertRow, type DeadLetterRow, type ResultRow, readRecent } from "./recent.js";

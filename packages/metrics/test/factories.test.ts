@@ -143,7 +143,7 @@ describe("createP33Metrics", () => {
 });
 
 describe("createP35Metrics", () => {
-  it("registers every SPEC §3.3 metric", async () => {
+  it("registers every P3.5 metric", async () => {
     const registry = createServiceRegistry({ ...identity, service: "decision-intelligence" });
     const m = createP35Metrics(registry);
     m.processed.inc(3);
@@ -151,6 +151,8 @@ describe("createP35Metrics", () => {
     m.consumerLag.set(7);
     m.alerts.inc({ severity: "HIGH" });
     m.batchSeconds.observe(0.004);
+    m.symbolStuck.set({ symbol: "BTCUSDT" }, 1);
+    m.dayRollups.inc();
     const text = await scrape(registry);
     expectFamilies(text, [
       ["p35_processed_total", "counter"],
@@ -158,7 +160,11 @@ describe("createP35Metrics", () => {
       ["p35_consumer_lag", "gauge"],
       ["p35_alerts_total", "counter"],
       ["p35_batch_seconds", "histogram"],
+      ["p35_symbol_stuck", "gauge"],
+      ["p35_day_rollups_total", "counter"],
     ]);
+    expect(metricValue(text, "p35_symbol_stuck", { symbol: "BTCUSDT" })).toBe(1);
+    expect(metricValue(text, "p35_day_rollups_total")).toBe(1);
     expect(metricValue(text, "p35_processed_total")).toBe(3);
     expect(metricValue(text, "p35_decisions_total", { decision: "BLOCKED" })).toBe(2);
     expect(text).toContain('p35_decisions_total{decision="UNKNOWN"} 0');

@@ -69,6 +69,7 @@ const DROPPED_NAMES = new Set([
   "APPLY_METRICS_PORT",
   "APPLY_ALLOWLIST",
   "P33_ALLOWLIST",
+  "P35_ALLOWLIST",
   "SYMBOLS",
   "PROMETHEUS_PORT",
   "P33_METRICS_PORT",
@@ -156,6 +157,7 @@ function forced(name: ChildName, i: ChildEnvInput): Record<string, string> {
       return {
         ...common,
         NODE_OPTIONS: SERVICE_NODE_OPTIONS["decision-intelligence"],
+        P35_ALLOWLIST: symbols,
         P35_METRICS_PORT: String(i.ports["decision-intelligence"]),
       };
     case "dev-governor":

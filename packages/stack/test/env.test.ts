@@ -82,7 +82,8 @@ describe("childEnv", () => {
       GOVERNOR_BLOCK_SYMBOLS: "ETHUSDT",
       REDIS_URL: "redis://127.0.0.1:7000/0",
     });
-    expect(childEnv("decision-intelligence", input({}))).toMatchObject({
+    expect(childEnv("decision-intelligence", input({ P35_ALLOWLIST: "DOGEUSDT" }))).toMatchObject({
+      P35_ALLOWLIST: "BTCUSDT,ETHUSDT",
       P35_METRICS_PORT: "9146",
       P35_SNAPSHOT_INTERVAL_SEC: "2",
     });

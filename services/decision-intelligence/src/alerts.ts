@@ -4,6 +4,7 @@ import {
   encodeP35Alert,
   keys,
   type P35Alert,
+  type P35AlertWindow,
   type P35MixAlertReason,
   type P35Window,
   p35AlertId,
@@ -29,12 +30,14 @@ export interface AlertRules {
 
 /** An alert condition that holds now (before the cooldown check). */
 export interface AlertCandidate {
-  window: P35Window;
+  window: P35AlertWindow;
   reason: string;
   score: number;
   total: number;
   share: number;
   severity: AlertSeverity;
+  /** The stuck symbol (stuck alerts only): its cooldown is per symbol. */
+  symbol?: string;
 }
 
 /** The window of the gate alert (P3.5.1 roadmap: top reason of the 5m window). */
@@ -112,15 +115,17 @@ export function alertOf(c: AlertCandidate, nowMs: number): P35Alert {
     share: Math.round(c.share * 10_000) / 10_000,
     timestamp,
     severity: c.severity,
-    alertId: p35AlertId(timestamp, c.reason),
+    alertId: p35AlertId(timestamp, c.reason, c.symbol),
+    ...(c.symbol !== undefined ? { symbol: c.symbol } : {}),
   };
 }
 
 export type RaiseOutcome = { published: true; entryId: string; alert: P35Alert } | { published: false };
 
 /**
- * Publish an alert to `quantum:p35:alerts` (MAXLEN ~ 1000) unless its (reason, severity) pair is cooling
- * down; the cooldown is kept in Redis (`quantum:p35:alert:cooldown:<reason>:<severity>`, EX cooldownSec), so a
+ * Publish an alert to `quantum:p35:alerts` (MAXLEN ~ 1000) unless its (reason, severity) pair - or, for a
+ * stuck alert, its symbol - is cooling down; the cooldown is kept in Redis
+ * (`quantum:p35:alert:cooldown:<reason>:<severity>` or `…:cooldown:stuck:<SYMBOL>`, EX cooldownSec), so a
  * restart does not re-alert. Cooldown check, publish and cooldown start are one atomic script.
  */
 export async function raiseAlert(
@@ -132,7 +137,9 @@ export async function raiseAlert(
   const alert = alertOf(candidate, opts.nowMs ?? Date.now());
   const fields = Object.entries(encodeP35Alert(alert)).flat();
   const reply = await redis.p35RaiseAlert(
-    keys.p35AlertCooldown(alert.reason, alert.severity),
+    alert.symbol !== undefined
+      ? keys.p35StuckCooldown(alert.symbol)
+      : keys.p35AlertCooldown(alert.reason, alert.severity),
     streams.p35Alerts,
     String(opts.cooldownSec),
     String(ALERT_STREAM_MAXLEN),

@@ -1,4 +1,4 @@
-import { keys } from "@quantum/contracts";
+import { keys, p35Fields } from "@quantum/contracts";
 import type { StreamItem } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { NormalizedResult, P35Decision } from "./normalize.js";
@@ -6,26 +6,30 @@ import { ScriptReplyError } from "./script-reply-error.js";
 import { registerP35Scripts } from "./scripts.js";
 import { bucketIdOfSec } from "./time.js";
 
-/** TTL of a minute bucket (SPEC §2.8). */
+/** TTL of a minute bucket (48 h). */
 export const BUCKET_TTL_SEC = 48 * 3600;
 /** TTL of the unknown-decision ZSET (refreshed whenever an unknown decision is counted). */
 export const UNKNOWN_TTL_SEC = 24 * 3600;
 /** Member of the unknown-decision ZSET for entries that carried neither a decision nor a usable `executed`. */
 export const UNKNOWN_MISSING_MEMBER = "(missing)";
 
-/** The bucket hash fields one result increments (SPEC §2.8). */
+/** The bucket hash fields one result increments. */
 export interface BucketFields {
   decision: string;
   reason: string;
   /** `symbol_reason:<SYMBOL>:<R>`, or null without a symbol or with the breakdown off. */
   symbolReason: string | null;
+  /** `symbol_decision:<SYMBOL>:<D>`, or null without a symbol or with the breakdown off. */
+  symbolDecision: string | null;
 }
 
 export function bucketFieldsOf(r: NormalizedResult, symbolBreakdown: boolean): BucketFields {
+  const perSymbol = symbolBreakdown && r.symbol !== null ? r.symbol : null;
   return {
-    decision: `decision:${r.decision}`,
-    reason: `reason:${r.reason}`,
-    symbolReason: symbolBreakdown && r.symbol !== null ? `symbol_reason:${r.symbol}:${r.reason}` : null,
+    decision: p35Fields.decision(r.decision),
+    reason: p35Fields.reason(r.reason),
+    symbolReason: perSymbol === null ? null : p35Fields.symbolReason(perSymbol, r.reason),
+    symbolDecision: perSymbol === null ? null : p35Fields.symbolDecision(perSymbol, r.decision),
   };
 }
 
@@ -88,7 +92,9 @@ export function compareStreamIds(a: string, b: string): number {
 function scriptArgs(items: ReadonlyArray<StreamItem<NormalizedResult>>, opts: ApplyBatchOptions): string[] {
   const bucketIndex = new Map<string, number>();
   const bucketKeys: string[] = [];
-  const increments = new Map<string, number>(); // "<bucket index> <field>" → n
+  // Results are first counted per (bucket, decision, reason, symbol): a batch holds few distinct ones, so the
+  // bucket fields are built once per distinct result instead of once per result.
+  const distinct = new Map<string, { idx: number; value: NormalizedResult; n: number }>();
   const unknown = new Map<string, number>();
   let maxId = items[0]!.id;
   const ids: string[] = [];
@@ -102,14 +108,21 @@ function scriptArgs(items: ReadonlyArray<StreamItem<NormalizedResult>>, opts: Ap
       idx = bucketKeys.length;
       bucketIndex.set(key, idx);
     }
-    const f = bucketFieldsOf(value, opts.symbolBreakdown);
-    for (const field of [f.decision, f.reason, f.symbolReason]) {
-      if (field === null) continue;
-      const k = `${idx} ${field}`;
-      increments.set(k, (increments.get(k) ?? 0) + 1);
-    }
+    const d = `${idx} ${value.decision} ${value.reason} ${value.symbol ?? ""}`;
+    const seen = distinct.get(d);
+    if (seen === undefined) distinct.set(d, { idx, value, n: 1 });
+    else seen.n++;
     const member = unknownMemberOf(value);
     if (member !== null) unknown.set(member, (unknown.get(member) ?? 0) + 1);
+  }
+  const increments = new Map<string, number>(); // "<bucket index> <field>" → n
+  for (const { idx, value, n } of distinct.values()) {
+    const f = bucketFieldsOf(value, opts.symbolBreakdown);
+    for (const field of [f.decision, f.reason, f.symbolReason, f.symbolDecision]) {
+      if (field === null) continue;
+      const k = `${idx} ${field}`;
+      increments.set(k, (increments.get(k) ?? 0) + n);
+    }
   }
   const keyList = [opts.stream, keys.p35Status, keys.p35UnknownDecisionTop5m, ...bucketKeys];
   const argv: string[] = [

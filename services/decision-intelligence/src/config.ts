@@ -1,4 +1,13 @@
-import { envBool, envInt, envLogLevel, envNumber, envPort, redisConfigShape } from "@quantum/runtime";
+import { SYMBOL_RE } from "@quantum/contracts";
+import {
+  envBool,
+  envInt,
+  envList,
+  envLogLevel,
+  envNumber,
+  envPort,
+  redisConfigShape,
+} from "@quantum/runtime";
 import { z } from "zod";
 
 /** Service name: logs, metrics, dead letters, status key. */
@@ -22,7 +31,7 @@ function startId() {
 const share = () => envNumber({ min: 0, max: 1 });
 
 /**
- * P3.5 Decision Intelligence configuration (SPEC §3.3), validated once at startup. Every variable carries a
+ * P3.5 Decision Intelligence configuration, validated once at startup. Every variable carries a
  * description: the env docs are generated from this schema.
  */
 export const configSchema = z
@@ -54,6 +63,23 @@ export const configSchema = z
     P35_ALERT_COOLDOWN: envInt({ min: 1 })
       .default(300)
       .describe("Seconds during which a (reason, severity) pair alerts at most once (kept in Redis)"),
+    P35_STUCK_MINUTES: envInt({ min: 1, max: 60 })
+      .default(15)
+      .describe(
+        "A symbol is stuck when it had plans but no EXECUTE in the current minute and this many minutes before it",
+      ),
+    P35_STUCK_MIN_PLANS: envInt({ min: 1 })
+      .default(3)
+      .describe("Results (plans) a symbol needs in the stuck span before it can be judged stuck"),
+    P35_ALLOWLIST: envList({ case: "upper", nonEmpty: true })
+      .refine((list) => list.every((s) => SYMBOL_RE.test(s)), "every item must be a symbol like BTCUSDT")
+      .default(["BTCUSDT"])
+      .describe(
+        "Comma-separated symbols the stuck check judges and exports as p35_symbol_stuck{symbol} (APPLY_ALLOWLIST accepted)",
+      ),
+    P35_DAY_RETENTION_DAYS: envInt({ min: 1, max: 3650 })
+      .default(90)
+      .describe("Days a daily rollup quantum:p35:day:<YYYYMMDD> is kept after its day ends"),
     P35_START_ID: startId()
       .default("0")
       .describe("Start id of a newly created consumer group: 0 replays retained history, $ new entries only"),
@@ -87,4 +113,7 @@ export const configSchema = z
   });
 
 export type P35Config = z.output<typeof configSchema>;
-export const configAliases: Readonly<Record<string, readonly string[]>> = {};
+/** Shared names accepted for P3.5 variables (the P35_ name wins when both are set). */
+export const configAliases: Readonly<Record<string, readonly string[]>> = {
+  P35_ALLOWLIST: ["APPLY_ALLOWLIST"],
+};

@@ -6,6 +6,7 @@ export const P35_SCRIPTS = {
   /** Variable key count (3 + buckets): the caller passes numkeys first. */
   applyBatch: { file: "applyBatch.lua", command: "p35ApplyBatch" },
   raiseAlert: { file: "raiseAlert-2.lua", command: "p35RaiseAlert", numberOfKeys: 2 },
+  writeDayRollup: { file: "writeDayRollup-1.lua", command: "p35WriteDayRollup", numberOfKeys: 1 },
 } as const;
 
 declare module "ioredis" {
@@ -19,6 +20,12 @@ declare module "ioredis" {
       cooldownSec: string,
       maxlen: string,
       alertId: string,
+      ...fieldValuePairs: string[]
+    ): Result<unknown, Context>;
+    /** writeDayRollup-1.lua; use `rollupDay()` instead. */
+    p35WriteDayRollup(
+      dayKey: string,
+      expireAtSec: string,
       ...fieldValuePairs: string[]
     ): Result<unknown, Context>;
   }

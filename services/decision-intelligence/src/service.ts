@@ -24,9 +24,11 @@ import {
 import type { Redis } from "ioredis";
 import { applyBatch } from "./batch.js";
 import { type P35Config, SERVICE_NAME } from "./config.js";
+import { DayRollups } from "./day-rollup.js";
 import { type NormalizedResult, normalizeResult } from "./normalize.js";
 import { statusPageRoutes } from "./page/status-page.js";
 import { registerP35Scripts } from "./scripts.js";
+import { StuckDetector } from "./stuck.js";
 import { WindowLoop } from "./window-loop.js";
 
 /** What P3.5 reports as its mode/venue in quantum_service_info and its status key (it never trades). */
@@ -110,8 +112,9 @@ function buildConsumer(
 }
 
 /**
- * Start P3.5 Decision Intelligence (SPEC §3.3): consumer group `p35_decision_intel` on apply.result → minute
- * buckets (exactly once), windows + alerts every P35_SNAPSHOT_INTERVAL_SEC, status hash, metrics server.
+ * Start P3.5 Decision Intelligence: consumer group `p35_decision_intel` on apply.result → minute buckets
+ * (exactly once); every P35_SNAPSHOT_INTERVAL_SEC the windows (overall and per symbol), alerts, the stuck
+ * check and the daily rollup; status hash, metrics server.
  * Waits at most 5 s for Redis; without it the service still starts, the loops retry until it answers, and
  * /health is red meanwhile.
  */
@@ -175,6 +178,25 @@ export async function startDecisionIntelligence(config: P35Config, opts: StartOp
     cooldownSec: config.P35_ALERT_COOLDOWN,
     metrics,
     logger: log,
+    perSymbol: config.ENABLE_SYMBOL_BREAKDOWN,
+    stuck: new StuckDetector({
+      redis: main,
+      rules: {
+        minutes: config.P35_STUCK_MINUTES,
+        minPlans: config.P35_STUCK_MIN_PLANS,
+        allowlist: config.P35_ALLOWLIST,
+      },
+      cooldownSec: config.P35_ALERT_COOLDOWN,
+      metrics,
+      logger: log,
+    }),
+    dayRollups: new DayRollups({
+      redis: main,
+      retentionDays: config.P35_DAY_RETENTION_DAYS,
+      writer: name,
+      metrics,
+      logger: log,
+    }),
     afterTick: updateStatus,
   });
 

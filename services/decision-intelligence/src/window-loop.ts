@@ -3,7 +3,10 @@ import type { P35Metrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { type AlertRules, evaluateAlerts, raiseAlert } from "./alerts.js";
-import { recomputeWindows, type WindowSnapshot } from "./windows.js";
+import type { DayRollups } from "./day-rollup.js";
+import type { StuckDetector } from "./stuck.js";
+import { recomputeAllWindows } from "./symbol-windows.js";
+import type { WindowSnapshot } from "./windows.js";
 
 export interface WindowLoopOptions {
   redis: Redis;
@@ -12,6 +15,12 @@ export interface WindowLoopOptions {
   cooldownSec: number;
   metrics: P35Metrics;
   logger: Logger;
+  /** Keep the per-symbol windows (ENABLE_SYMBOL_BREAKDOWN). Default true. */
+  perSymbol?: boolean;
+  /** The "why stuck" check, run on the buckets of each recompute. */
+  stuck?: StuckDetector;
+  /** The daily rollup, checked on each tick. */
+  dayRollups?: DayRollups;
   /** Extra work after the windows (the status hash update); errors are logged like the loop's own. */
   afterTick?: () => Promise<void>;
   /** Clock (tests); default Date.now. */
@@ -23,8 +32,9 @@ function errorText(err: unknown): string {
 }
 
 /**
- * Every `intervalMs`: recompute the 1m/5m/15m/1h windows from the minute buckets, then check the P3.5.1 alert
- * conditions and publish those not cooling down, then run `afterTick`. A failed tick (Redis down) is logged
+ * Every `intervalMs`: recompute the 1m/5m/15m/1h windows and the per-symbol 15m/1h windows from the minute
+ * buckets, check the alert conditions and publish those not cooling down, run the stuck check and the daily
+ * rollup, then `afterTick`. A failed tick (Redis down) is logged
  * once per outage and retried on the next tick; the loop never stops on its own.
  */
 export class WindowLoop {
@@ -80,8 +90,11 @@ export class WindowLoop {
   /** One recompute + alert check + afterTick. Resolves (never rejects). */
   async tick(): Promise<void> {
     try {
-      const snapshots = await recomputeWindows(this.o.redis, this.now());
-      await this.alerts(snapshots);
+      const nowMs = this.now();
+      const r = await recomputeAllWindows(this.o.redis, nowMs, this.o.perSymbol ?? true);
+      await this.alerts(r.windows);
+      await this.o.stuck?.check(r.buckets, r.nowMinute, nowMs);
+      await this.o.dayRollups?.tick(nowMs);
       await this.o.afterTick?.();
       this.ticks++;
       if (this.failing) this.log.info({}, "window recompute resumed");

@@ -1,8 +1,8 @@
 import { keys, P35_WINDOWS, type P35Window } from "@quantum/contracts";
-import type { Redis } from "ioredis";
-import { bucketId, minuteOf } from "./time.js";
+import type { ChainableCommander, Redis } from "ioredis";
+import { bucketId } from "./time.js";
 
-/** TTL of the window keys (SPEC §2.8). */
+/** TTL of the window keys (24 h). */
 export const WINDOW_TTL_SEC = 24 * 3600;
 /** Reasons kept in each `reason:top:<w>` ZSET. */
 export const TOP_REASONS = 50;
@@ -96,10 +96,15 @@ export async function readBuckets(redis: Redis, nowMinute: number): Promise<Map<
 
 /**
  * Replace every window's `decision:counts:<w>` hash and `reason:top:<w>` ZSET in one MULTI/EXEC: readers see
- * the old or the new snapshot, never a half-written one. An empty window's keys are deleted (SPEC §9: no
- * stale windows left for 24 h).
+ * the old or the new snapshot, never a half-written one. An empty window's keys are deleted (no stale window
+ * is left for 24 h).
  */
-export async function writeWindows(redis: Redis, snapshots: readonly WindowSnapshot[]): Promise<void> {
+export async function writeWindows(
+  redis: Redis,
+  snapshots: readonly WindowSnapshot[],
+  /** More writes to make in the same transaction (the per-symbol windows). */
+  extra?: (tx: ChainableCommander) => void,
+): Promise<void> {
   const tx = redis.multi();
   for (const s of snapshots) {
     const countsKey = keys.p35DecisionCounts(s.window);
@@ -115,15 +120,8 @@ export async function writeWindows(redis: Redis, snapshots: readonly WindowSnaps
       tx.expire(topKey, WINDOW_TTL_SEC);
     }
   }
+  extra?.(tx);
   const replies = await tx.exec();
   if (replies === null) throw new Error("window update transaction was aborted");
   for (const [err] of replies) if (err !== null) throw err;
-}
-
-/** Read, aggregate and write all windows at `nowMs`; returns the snapshots (for the alert checks). */
-export async function recomputeWindows(redis: Redis, nowMs: number = Date.now()): Promise<WindowSnapshot[]> {
-  const nowMinute = minuteOf(nowMs);
-  const snapshots = aggregateWindows(await readBuckets(redis, nowMinute), nowMinute);
-  await writeWindows(redis, snapshots);
-  return snapshots;
 }

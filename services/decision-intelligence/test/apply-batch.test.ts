@@ -83,6 +83,8 @@ describe("applyBatch (one atomic script: buckets + status + XACK)", () => {
       "reason:none": "1",
       "symbol_reason:BTCUSDT:kill_score_critical": "3",
       "symbol_reason:ETHUSDT:none": "1",
+      "symbol_decision:BTCUSDT:BLOCKED": "3",
+      "symbol_decision:ETHUSDT:UNKNOWN": "1",
     });
     const ttl = await r.ttl(BUCKET);
     expect(ttl).toBeGreaterThan(BUCKET_TTL_SEC - 10);
@@ -143,7 +145,7 @@ describe("applyBatch (one atomic script: buckets + status + XACK)", () => {
     expect(await r.hget(BUCKET, "reason:internal_error")).toBe("6");
   });
 
-  it("without the symbol breakdown no symbol_reason fields are written; missing decisions are tracked", async () => {
+  it("without the symbol breakdown no per-symbol fields are written; missing decisions are tracked", async () => {
     await add(2, (i) => ({ symbol: "DOTUSDT", timestamp: String(T0 + i) }));
     await applyBatch(r, await read("c1"), { ...opts, symbolBreakdown: false });
     expect(await r.hgetall(BUCKET)).toEqual({ "decision:UNKNOWN": "2", "reason:none": "2" });

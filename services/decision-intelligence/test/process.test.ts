@@ -81,6 +81,11 @@ const FIXED_BUCKET_COUNTS = {
   "symbol_reason:ETHUSDT:none": 1,
   "symbol_reason:SOLUSDT:none": 1,
   "symbol_reason:SOLUSDT:kill_switch_active": 1,
+  "symbol_decision:BTCUSDT:EXECUTE": 1,
+  "symbol_decision:ETHUSDT:BLOCKED": 1,
+  "symbol_decision:ETHUSDT:SKIP": 1,
+  "symbol_decision:SOLUSDT:EXECUTE": 1,
+  "symbol_decision:SOLUSDT:UNKNOWN": 1,
 };
 /** No timestamp at all: counted at its stream id's minute (2025-12-31T00:00:00Z). */
 const NO_TS_ID = "1767139200000-1";
@@ -118,6 +123,7 @@ describe("P3.5 service process (real Redis, dist/main.js)", () => {
       "decision:EXECUTE": "1",
       "reason:none": "1",
       "symbol_reason:XRPUSDT:none": "1",
+      "symbol_decision:XRPUSDT:EXECUTE": "1",
     });
     expect(await r.zscore(keys.p35UnknownDecisionTop5m, "WAT")).toBe("1");
     // malformed entries are in the dead-letter stream, each once

@@ -1,7 +1,16 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { APPLY_REASONS, groups, keyPatterns, keys, streams } from "@quantum/contracts";
 import {
+  APPLY_REASONS,
+  decodeP35Alert,
+  groups,
+  keyPatterns,
+  keys,
+  type P35Alert,
+  streams,
+} from "@quantum/contracts";
+import {
+  eventually,
   freePort,
   type ServiceProcess,
   startServiceProcess,
@@ -188,7 +197,7 @@ export function expectEntry(
     exp.buckets.set(key, b);
   }
   const f = bucketFieldsOf(r.value, symbolBreakdown);
-  for (const field of [f.decision, f.reason, f.symbolReason]) {
+  for (const field of [f.decision, f.reason, f.symbolReason, f.symbolDecision]) {
     if (field !== null) b.set(field, (b.get(field) ?? 0) + 1);
   }
 }
@@ -251,4 +260,21 @@ export function plain(m: Map<string, Map<string, number>>): Record<string, Recor
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, v]) => [k, Object.fromEntries([...v.entries()].sort())]),
   );
+}
+
+/** Wait until the service finished `n` more window recomputes (status windows_ts moves past now + n intervals). */
+export async function waitWindowTicks(redis: Redis, n: number, intervalSec: number): Promise<void> {
+  const after = Date.now() / 1000 + n * intervalSec;
+  await eventually(async () => Number((await status(redis)).windows_ts ?? 0) > after, { timeoutMs: 10_000 });
+}
+
+/** Every entry of quantum:p35:alerts, decoded (a malformed one fails the test). */
+export async function alerts(redis: Redis): Promise<P35Alert[]> {
+  const entries = await redis.xrange(streams.p35Alerts, "-", "+");
+  return entries.map(([, flat]) => {
+    const fields = Object.fromEntries(flat.flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]]] : [])));
+    const d = decodeP35Alert(fields);
+    if (!d.ok) throw d.error;
+    return d.value;
+  });
 }

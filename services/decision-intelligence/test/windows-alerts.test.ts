@@ -3,11 +3,11 @@ import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AlertRules, alertOf, evaluateAlerts, gateSeverity, raiseAlert } from "../src/alerts.js";
+import { recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import {
   aggregateWindows,
   type BucketHash,
-  recomputeWindows,
   TOP_REASONS,
   type WindowSnapshot,
   windowMinutes,
@@ -148,7 +148,7 @@ describe("windows and alerts against Redis", () => {
     await r.hset(keys.p35Bucket(bucketId(NOW_MIN - 3)), hash);
     await r.hset(keys.p35DecisionCounts("1m"), "SKIP", "99"); // stale, from an earlier run
     await r.zadd(keys.p35ReasonTop("1m"), 99, "stale");
-    await recomputeWindows(r, NOW_MS);
+    await recomputeAllWindows(r, NOW_MS, true);
     expect(await r.exists(keys.p35DecisionCounts("1m"), keys.p35ReasonTop("1m"))).toBe(0);
     expect(await r.hgetall(keys.p35DecisionCounts("5m"))).toEqual({ BLOCKED: "600" });
     const top = await r.zrevrange(keys.p35ReasonTop("5m"), 0, -1, "WITHSCORES");

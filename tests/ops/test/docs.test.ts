@@ -79,6 +79,7 @@ const CLI: Record<string, string[] | null> = {
   dashboard: ["a", "b", "c", "d", "e", "all"],
   health: null,
   status: null,
+  trend: null,
 };
 
 describe("docs", () => {

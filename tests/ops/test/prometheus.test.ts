@@ -46,6 +46,8 @@ const KNOWN_METRICS = new Set([
   "p35_consumer_lag",
   "p35_alerts_total",
   "p35_batch_seconds",
+  "p35_symbol_stuck",
+  "p35_day_rollups_total",
   // shared stream consumer, exchange and service info
   "quantum_stream_messages_total",
   "quantum_deadletter_total",
@@ -81,6 +83,7 @@ const REQUIRED_ALERTS = [
   "TradingStateNotActive",
   "ProtectiveStopMissing",
   "PipelineStalled",
+  "P35SymbolStuck",
 ];
 
 /**

@@ -47,19 +47,17 @@ export function renderQueryA(r: QueryAResult, st: Style): string {
 }
 
 export function renderQueryB(r: QueryBResult, st: Style): string {
-  const span = `${r.minutes[0]}..${r.minutes[r.minutes.length - 1]} UTC`;
-  const out = [
-    title(st, `B) Top gates per symbol (buckets ${span}: 5 complete minutes + current)`),
-    st.dim(`${r.bucketsFound.length} of ${r.minutes.length} buckets present`),
-  ];
-  if (r.symbols.length === 0) out.push("no per-symbol results in these buckets");
+  const out = [title(st, `B) Decisions and top gates per symbol (${r.window} window)`)];
+  if (r.symbols.length === 0) out.push(`no per-symbol results in the ${r.window} window`);
   for (const s of r.symbols) {
     if (s.total === 0) {
-      out.push(`${st.bold(s.symbol)}: no results in these buckets`);
+      out.push(`${st.bold(s.symbol)}: no results in the ${r.window} window`);
       continue;
     }
     const successPct = pctText(Math.round((s.success / s.total) * 10_000) / 100);
+    const mix = s.decisions.map((d) => `${d.decision} ${d.count} (${pctText(d.pct)})`).join(", ");
     out.push(`${st.bold(s.symbol)}: ${s.total} results, ${st.green(`${s.success} success (${successPct})`)}`);
+    if (mix !== "") out.push(`  ${mix}`);
     if (s.gates.length === 0) out.push("  no gates");
     else
       out.push(
@@ -70,6 +68,7 @@ export function renderQueryB(r: QueryBResult, st: Style): string {
       );
     if (s.otherGates > 0) out.push(st.dim(`    (+${s.otherGates} in other gates)`));
   }
+  out.push(freshnessLine(r.p35, st));
   return out.join("\n");
 }
 

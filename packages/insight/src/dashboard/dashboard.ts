@@ -1,16 +1,16 @@
+import type { P35SymbolWindow } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import type { HealthOptions } from "../health.js";
 import {
   type QueryAResult,
-  type QueryBResult,
   type QueryCResult,
   type QueryDResult,
   queryA,
-  queryB,
   queryC,
   queryD,
 } from "./queries.js";
 import { type QueryEResult, queryE } from "./query-e.js";
+import { type QueryBResult, queryB } from "./symbol-windows.js";
 
 export const DASHBOARD_QUERIES = ["a", "b", "c", "d", "e", "all"] as const;
 export type DashboardQuery = (typeof DASHBOARD_QUERIES)[number];
@@ -19,8 +19,8 @@ export interface DashboardOptions {
   nowMs?: number;
   /** B: symbols (null = all seen). */
   symbols?: readonly string[] | null;
-  /** B: end of the 5-minute span (default now). */
-  atMs?: number;
+  /** B: the per-symbol window (default 15m). */
+  symbolWindow?: P35SymbolWindow;
   /** C and D: gate share threshold in percent (default 40). */
   thresholdPct?: number;
   /** D: minimum results in the window before anything is judged (default 1). */
@@ -71,7 +71,7 @@ export async function dashboard(
     queryB(redis, {
       nowMs,
       ...(opts.symbols !== undefined ? { symbols: opts.symbols } : {}),
-      ...(opts.atMs !== undefined ? { atMs: opts.atMs } : {}),
+      ...(opts.symbolWindow !== undefined ? { window: opts.symbolWindow } : {}),
     });
   const threshold = opts.thresholdPct !== undefined ? { thresholdPct: opts.thresholdPct } : {};
   const d = () =>

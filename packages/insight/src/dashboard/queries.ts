@@ -1,6 +1,5 @@
 import type { Redis } from "ioredis";
 import { isoOf } from "../key-view.js";
-import { lastMinutes, sumSymbolReasons } from "./buckets.js";
 import {
   byScoreThenName,
   decisionRows,
@@ -13,7 +12,6 @@ import {
 
 export const DEFAULT_GATE_THRESHOLD_PCT = 40;
 export const QUERY_A_TOP_REASONS = 15;
-export const QUERY_B_MINUTES = 5;
 export const TOP_GATES = 10;
 
 export interface GateRow {
@@ -55,79 +53,6 @@ export async function queryA(redis: Redis, opts: { nowMs?: number } = {}): Promi
     skipRatePct: w.total > 0 ? pct(count("SKIP"), w.total) : null,
     executeRatePct: w.total > 0 ? pct(count("EXECUTE"), w.total) : null,
     p35: await readP35Freshness(redis, opts.nowMs ?? Date.now()),
-  };
-}
-
-// ------------------------------------------------------------------------------------------------ B
-export interface SymbolGates {
-  readonly symbol: string;
-  /** All results of the symbol in the span (`none` included). */
-  readonly total: number;
-  /** Results with reason `none`. */
-  readonly success: number;
-  /** Top 10 gates; pct = share of the symbol's total. */
-  readonly gates: readonly GateRow[];
-  /** Results held by gates beyond the top 10. */
-  readonly otherGates: number;
-}
-
-export interface QueryBResult {
-  readonly query: "b";
-  /** Bucket labels summed, oldest → newest (5 complete UTC minutes + the current one). */
-  readonly minutes: readonly string[];
-  readonly bucketsFound: readonly string[];
-  readonly fromIso: string;
-  readonly toIso: string;
-  /** Symbols asked for; null = every symbol seen in the buckets. */
-  readonly requestedSymbols: readonly string[] | null;
-  readonly symbols: readonly SymbolGates[];
-}
-
-/**
- * B: top 10 gates per symbol, summing `symbol_reason:<SYM>:<R>` over the buckets of the last 5 complete UTC
- * minutes and the current one. `atMs` moves the end of the span (buckets are kept 48 h).
- */
-export async function queryB(
-  redis: Redis,
-  opts: { symbols?: readonly string[] | null; nowMs?: number; atMs?: number } = {},
-): Promise<QueryBResult> {
-  const end = opts.atMs ?? opts.nowMs ?? Date.now();
-  const minutes = lastMinutes(end, QUERY_B_MINUTES);
-  const { sums, found } = await sumSymbolReasons(redis, minutes);
-  const requested = opts.symbols && opts.symbols.length > 0 ? [...opts.symbols] : null;
-  const symbolNames =
-    requested ??
-    [...sums.keys()].sort((a, b) => {
-      const ta = [...(sums.get(a)?.values() ?? [])].reduce((s, n) => s + n, 0);
-      const tb = [...(sums.get(b)?.values() ?? [])].reduce((s, n) => s + n, 0);
-      return tb - ta || (a < b ? -1 : 1);
-    });
-  const symbols = symbolNames.map((symbol): SymbolGates => {
-    const perReason = sums.get(symbol) ?? new Map<string, number>();
-    const total = [...perReason.values()].reduce((s, n) => s + n, 0);
-    const gates = [...perReason.entries()]
-      .filter(([r]) => r !== SUCCESS_REASON)
-      .map(([reason, score]) => ({ reason, score }))
-      .sort(byScoreThenName);
-    const top = gates.slice(0, TOP_GATES);
-    return {
-      symbol,
-      total,
-      success: perReason.get(SUCCESS_REASON) ?? 0,
-      gates: top.map((g) => ({ ...g, pct: pct(g.score, total) })),
-      otherGates: gates.slice(TOP_GATES).reduce((s, g) => s + g.score, 0),
-    };
-  });
-  const first = minutes[0]!;
-  const startMs = Math.floor(end / 60_000) * 60_000 - QUERY_B_MINUTES * 60_000;
-  return {
-    query: "b",
-    minutes,
-    bucketsFound: found,
-    fromIso: isoOf(startMs / 1000) ?? first,
-    toIso: isoOf(end / 1000) ?? "",
-    requestedSymbols: requested,
-    symbols,
   };
 }
 
