@@ -35,6 +35,11 @@ export interface ApplyMetrics {
   dedupeHits: Counter;
   /** apply_kill_switch_active — 1 while the kill switch (or HALTED trading state) blocks execution. */
   killSwitchActive: Gauge;
+  /**
+   * apply_protective_stop_missing{symbol} — 1 while a position this system protected has no protective stop
+   * (the replacement was refused and the old stop could not be placed again); 0 once a stop works again.
+   */
+  protectiveStopMissing: Gauge<"symbol">;
 }
 
 export function createApplyMetrics(registry: Registry): ApplyMetrics {
@@ -101,6 +106,12 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       registry,
       "apply_kill_switch_active",
       "1 while the global kill switch (or trading state HALTED) blocks execution, else 0.",
+    ),
+    protectiveStopMissing: defineGauge(
+      registry,
+      "apply_protective_stop_missing",
+      "1 while a protected position has no protective stop (replacement refused, old stop not restored), else 0.",
+      ["symbol"],
     ),
   };
   zeroCounter(m.executed, "status", EXECUTED_STATUSES);

@@ -138,7 +138,8 @@ describe("lost and refused exchange answers", () => {
 
   beforeAll(async () => {
     r = redis.client(1);
-    live = await startApply(redis, testnetEnv(1));
+    // A short rate-limit wait bound: a Retry-After of 1 s is past it (the wait itself: order-safety.test.ts).
+    live = await startApply(redis, { ...testnetEnv(1), APPLY_RATE_LIMIT_MAX_WAIT_MS: "500" });
   });
   afterAll(async () => {
     await live?.proc.stop();
@@ -216,7 +217,7 @@ describe("lost and refused exchange answers", () => {
     expect(await r.hget(keys.execRecord(planId), "state")).toBe("REJECTED");
   });
 
-  it("429: BLOCKED exchange_rate_limited, nothing resent for the plan", async () => {
+  it("429 with Retry-After past APPLY_RATE_LIMIT_MAX_WAIT_MS: BLOCKED exchange_rate_limited, nothing resent", async () => {
     fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "rateLimit", retryAfterSec: 1 });
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
