@@ -8,10 +8,9 @@ export const LOCK_TTL_MS = 30_000;
 /** How long a plan waits for another instance's lock before it is left for a later attempt. */
 export const LOCK_WAIT_MAX_MS = 60_000;
 
-/** A held symbol lock: its token (checked by the submit gate) and whether a refresh found it taken. */
+/** A held symbol lock: its token, which the submit gate checks atomically before every order request. */
 export interface LockHold {
   readonly token: string;
-  lost: boolean;
 }
 
 /**
@@ -66,13 +65,12 @@ export class SymbolLocks {
       }
       await sleep(busyMs);
     }
-    const hold: LockHold = { token, lost: false };
+    const hold: LockHold = { token };
     const refresh = setInterval(() => {
       acquireSymbolLock(this.redis, params).then(
         (r) => {
           if (r.outcome !== "busy") return;
           // The holder's submit gate refuses from now on (it checks the token atomically); work stops there.
-          hold.lost = true;
           this.log.error({ symbol }, "symbol lock lost while held; no further order requests");
         },
         (err: unknown) => this.log.warn({ err, symbol }, "symbol lock refresh failed"),

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
+  planIdOf,
   proposal,
   resultsFor,
   startApply,
@@ -92,4 +93,30 @@ describe("a plan left open by a stopped instance, resumed after the restart", ()
       }
     },
   );
+});
+
+describe("recovery finds unfinished records through the open-execution index", () => {
+  it("resolves an indexed record without a single SCAN", async () => {
+    const r = redis.client(2);
+    await r.config("RESETSTAT");
+    // As the claim script leaves a record: CLAIMED, listed in keys.execOpen.
+    const planId = planIdOf(proposal("BTCUSDT"));
+    await r.hset(keys.execRecord(planId), {
+      state: "CLAIMED",
+      plan_id: planId,
+      symbol: "BTCUSDT",
+      created_at: "1769900000.000",
+    });
+    await r.zadd(keys.execOpen, 1769900000000, planId);
+    const apply = await startApply(redis, { ...testnetEnv(2), APPLY_RECOVERY_INTERVAL_SEC: "0.2" });
+    try {
+      expect(await waitResult(r, planId)).toMatchObject({ decision: "ERROR", reason: "internal_error" });
+      expect(await r.zscore(keys.execOpen, planId)).toBeNull();
+      const stats = await r.info("commandstats");
+      expect(stats).toMatch(/cmdstat_zrange:calls=[1-9]/);
+      expect(stats).not.toMatch(/cmdstat_scan:/);
+    } finally {
+      await apply.proc.stop();
+    }
+  });
 });

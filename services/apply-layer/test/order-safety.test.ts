@@ -165,3 +165,40 @@ describe("a close above the symbol's maxQty", () => {
     expect(Number(fake.position("ETHUSDT")?.positionAmt)).toBe(-4);
   });
 });
+
+describe("a chunked close killed after its first chunk filled", () => {
+  it("the restart sends the remaining chunks, each once, and one result sums all of them", async () => {
+    const r1 = redis.client(1);
+    await r1.set(keys.killSwitch, "false");
+    const env = {
+      REDIS_URL: redis.url(1),
+      APPLY_MODE: "testnet",
+      BINANCE_TESTNET_API_KEY: API.apiKey,
+      BINANCE_TESTNET_API_SECRET: API.apiSecret,
+      BINANCE_BASE_URL: fake.baseUrl,
+      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+      APPLY_PERMIT_WAIT_MS: "10000",
+      APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
+    };
+    const consumer = "chunks-crash";
+    const crashing = await startApply(redis, { ...env, APPLY_TEST_CRASH_AT: "after_fill" }, { consumer });
+    const planId = await streamProposal(r1, proposal("ETHUSDT"));
+    await waitPlan(r1, planId);
+    await grantGovernor(r1, planId, "ETHUSDT");
+    await allowP33(r1, planId, "ETHUSDT", "1.000", "-4.000");
+    expect(await crashing.proc.exited).toBe("SIGKILL");
+    const cids = [`qp3-c-${planId}`, `qp3-c-${planId}-1`, `qp3-c-${planId}-2`];
+    expect(cids.map((c) => fake.ordersFor(c).length)).toEqual([1, 0, 0]);
+
+    const restarted = await startApply(redis, env, { consumer });
+    try {
+      const res = await waitResult(r1, planId);
+      expect(cids.map((c) => fake.ordersFor(c).length)).toEqual([1, 1, 1]);
+      expect(cids.map((c) => orderPosts(fake, c))).toEqual([1, 1, 1]);
+      expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: cids.join(",") });
+      expect(Number(res.executed_qty)).toBe(1);
+    } finally {
+      await restarted.proc.stop();
+    }
+  });
+});
