@@ -46,6 +46,7 @@ if (#ARGV - 5) % 2 ~= 0 then
 end
 
 -- @include "controlRules.lua"
+-- @include "stateIn.lua"
 
 if killSwitchHalts(redis.call("GET", killSwitchKey), missingKillSwitchHalts) then
   return { "kill_switch_active", false }
@@ -60,16 +61,7 @@ if redis.call("EXISTS", execRecordKey) == 0 then
   return { "missing", false }
 end
 local current = redis.call("HGET", execRecordKey, "state")
-local matched = false
-if current then
-  for state in string.gmatch(expectedStates, "[^,]+") do
-    if state == current then
-      matched = true
-      break
-    end
-  end
-end
-if not matched then
+if not stateIn(current, expectedStates) then
   return { "state_mismatch", current or false }
 end
 

@@ -111,10 +111,12 @@ describe("beginSubmit (the gate before an order)", () => {
     for (const id of ids) await claimed(id);
     const clients = Array.from({ length: 4 }, () => server.client());
     const racing = ids.map((planId, i) =>
-      beginSubmit(clients[i % clients.length] as Redis, { planId, mode: "paper" }).then((o) => ({
-        planId,
-        o,
-      })),
+      beginSubmit(clients[i % clients.length] as Redis, { planId, symbol: "BTCUSDT", mode: "paper" }).then(
+        (o) => ({
+          planId,
+          o,
+        }),
+      ),
     );
     await r.set(keys.killSwitch, "true");
     const outs = await Promise.all(racing);

@@ -7,6 +7,7 @@ import {
   planIdOf,
   proposal,
   resultsFor,
+  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
@@ -20,16 +21,7 @@ let fake: FakeBinance;
 const API = { apiKey: "funnel-key", apiSecret: "funnel-secret" };
 
 function testnetEnv(db: number): Record<string, string> {
-  return {
-    REDIS_URL: redis.url(db),
-    APPLY_MODE: "testnet",
-    BINANCE_TESTNET_API_KEY: API.apiKey,
-    BINANCE_TESTNET_API_SECRET: API.apiSecret,
-    BINANCE_BASE_URL: fake.baseUrl,
-    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-    APPLY_PERMIT_WAIT_MS: "60000",
-    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
-  };
+  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "60000" });
 }
 
 beforeAll(async () => {

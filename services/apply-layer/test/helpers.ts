@@ -202,3 +202,26 @@ export function orderPosts(fake: FakeBinance, clientOrderId: string): number {
         q.method === "POST" && q.path === "/fapi/v1/order" && q.params.newClientOrderId === clientOrderId,
     ).length;
 }
+
+/**
+ * Env of an Apply Layer in testnet mode against a FakeBinance (or a proxy in front of it) at `baseUrl`, on
+ * database `db`, trading BTCUSDT and ETHUSDT.
+ */
+export function testnetEnv(
+  redis: TestRedis,
+  db: number,
+  baseUrl: string,
+  api: { apiKey: string; apiSecret: string },
+  over: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: redis.url(db),
+    APPLY_MODE: "testnet",
+    BINANCE_TESTNET_API_KEY: api.apiKey,
+    BINANCE_TESTNET_API_SECRET: api.apiSecret,
+    BINANCE_BASE_URL: baseUrl,
+    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
+    ...over,
+  };
+}

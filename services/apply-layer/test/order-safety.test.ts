@@ -17,6 +17,7 @@ import {
   type RunningService,
   startApply,
   streamProposal,
+  testnetEnv,
   waitPlan,
   waitResult,
 } from "./helpers.js";
@@ -46,16 +47,13 @@ beforeAll(async () => {
   proxy = await startVenueProxy(fake.baseUrl);
   r = redis.client(0);
   await r.set(keys.killSwitch, "false");
-  live = await startApply(redis, {
-    APPLY_MODE: "testnet",
-    BINANCE_TESTNET_API_KEY: API.apiKey,
-    BINANCE_TESTNET_API_SECRET: API.apiSecret,
-    BINANCE_BASE_URL: proxy.baseUrl,
-    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-    APPLY_PERMIT_WAIT_MS: "10000",
-    APPLY_RATE_LIMIT_MAX_WAIT_MS: "5000",
-    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
-  });
+  live = await startApply(
+    redis,
+    testnetEnv(redis, 0, proxy.baseUrl, API, {
+      APPLY_PERMIT_WAIT_MS: "10000",
+      APPLY_RATE_LIMIT_MAX_WAIT_MS: "5000",
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -170,16 +168,7 @@ describe("a chunked close killed after its first chunk filled", () => {
   it("the restart sends the remaining chunks, each once, and one result sums all of them", async () => {
     const r1 = redis.client(1);
     await r1.set(keys.killSwitch, "false");
-    const env = {
-      REDIS_URL: redis.url(1),
-      APPLY_MODE: "testnet",
-      BINANCE_TESTNET_API_KEY: API.apiKey,
-      BINANCE_TESTNET_API_SECRET: API.apiSecret,
-      BINANCE_BASE_URL: fake.baseUrl,
-      APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-      APPLY_PERMIT_WAIT_MS: "10000",
-      APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
-    };
+    const env = testnetEnv(redis, 1, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "10000" });
     const consumer = "chunks-crash";
     const crashing = await startApply(redis, { ...env, APPLY_TEST_CRASH_AT: "after_fill" }, { consumer });
     const planId = await streamProposal(r1, proposal("ETHUSDT"));

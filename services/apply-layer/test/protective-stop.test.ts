@@ -12,6 +12,7 @@ import {
   allowP33,
   grantGovernor,
   proposal,
+  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
@@ -25,16 +26,7 @@ let fake: FakeBinance;
 const API = { apiKey: "stop-key", apiSecret: "stop-secret" };
 
 function testnetEnv(db: number): Record<string, string> {
-  return {
-    REDIS_URL: redis.url(db),
-    APPLY_MODE: "testnet",
-    BINANCE_TESTNET_API_KEY: API.apiKey,
-    BINANCE_TESTNET_API_SECRET: API.apiSecret,
-    BINANCE_BASE_URL: fake.baseUrl,
-    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-    APPLY_PERMIT_WAIT_MS: "10000",
-    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
-  };
+  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "10000" });
 }
 
 beforeAll(async () => {

@@ -12,10 +12,11 @@ import {
   type OrderSide,
 } from "../reasons.js";
 import { fields, MAX_DETAIL_CHARS } from "../wire.js";
+import { APPLY_SOURCE, WIRE_VERSION } from "./apply-plan.js";
 
+/** `order_id` / `client_order_id` of a close sent in chunks: comma lists in chunk order. */
 const ORDER_ID_LIST_RE = /^[0-9A-Za-z_-]{1,64}(,[0-9A-Za-z_-]{1,64})*$/;
 const CLIENT_ORDER_ID_LIST_RE = /^[.A-Z:/a-z0-9_-]{1,36}(,[.A-Z:/a-z0-9_-]{1,36})*$/;
-import { APPLY_SOURCE, WIRE_VERSION } from "./apply-plan.js";
 
 /**
  * An entry of `quantum:stream:apply.result` (SPEC §2.7), exactly one per plan_id. On the wire it also carries

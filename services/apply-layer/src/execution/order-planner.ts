@@ -1,6 +1,6 @@
 import {
-  type ApplyPlan,
   type ApplyMode,
+  type ApplyPlan,
   decodeGovernorPermit,
   decodeP33Permit,
   type ExchangeVenue,
