@@ -206,8 +206,11 @@ describe("malformed input is dead-lettered, never a crash", () => {
     const good = await streamProposal(r, proposal("G4USDT", { action: "HOLD" }));
     expect(await waitResult(r, good)).toMatchObject({ decision: "SKIP", reason: "action_hold" });
     await eventually(async () => (await r.xlen(streams.deadLetter)) === before + 1);
-    const pending = (await r.xpending(streams.harvestProposal, "apply")) as [number, ...unknown[]];
-    expect(pending[0]).toBe(0);
+    // The result is published inside the handler, the XACK follows it.
+    await eventually(
+      async () => ((await r.xpending(streams.harvestProposal, "apply")) as [number, ...unknown[]])[0] === 0,
+      { timeoutMs: 5000, message: "pending entries of group apply" },
+    );
   });
 
   it("position_mismatch_seconds follows the operator view of the polled symbols", async () => {

@@ -132,7 +132,7 @@ describe("global kill switch", () => {
       const halted = await streamProposal(r, proposal("BTCUSDT"));
       await waitPlan(r, halted);
       await grantGovernor(r, halted, "BTCUSDT");
-      await allowP33(r, halted, "BTCUSDT", "0.010", "0.100");
+      await allowP33(r, halted, "BTCUSDT", "0.010", "0.100", { venue: "production" });
       expect(await waitResult(r, halted)).toMatchObject({
         decision: "BLOCKED",
         reason: "kill_switch_active",
@@ -145,7 +145,8 @@ describe("global kill switch", () => {
       const armed = await streamProposal(r, proposal("BTCUSDT"));
       await waitPlan(r, armed);
       await grantGovernor(r, armed, "BTCUSDT");
-      await allowP33(r, armed, "BTCUSDT", "0.010", "0.100");
+      // In production only a permit naming the production venue is accepted.
+      await allowP33(r, armed, "BTCUSDT", "0.010", "0.100", { venue: "production" });
       expect(await waitResult(r, armed)).toMatchObject({
         decision: "EXECUTE",
         executed: "True",

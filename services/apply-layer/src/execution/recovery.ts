@@ -191,13 +191,9 @@ export class Recovery {
         end.status,
       );
     }
-    if (fills.length < planned.length && (end === null || end.kind === "filled")) {
-      return executor.continueClose(stored, fills, hold);
-    }
-    const detail =
-      fills.length < planned.length
-        ? `${fills.length} of ${planned.length} chunks filled; resolved by client order id after a restart`
-        : `resolved by client order id after a restart (${end?.kind === "filled" ? end.status : "chunks done"})`;
+    // Mid-way through a chunked close: the chunks not at the venue go out through the funnel (lookup first).
+    if (fills.length < planned.length) return executor.continueClose(stored, fills, hold);
+    const detail = `resolved by client order id after a restart (${end?.kind === "filled" ? end.status : "chunks done"})`;
     return finisher.endFilled({ ...base, detail }, fills, record.side);
   }
 
