@@ -19,6 +19,7 @@ export {
   CLIENT_ORDER_ID_PATTERN,
   type ClientOrderPurpose,
   clientOrderIdFor,
+  isConditionalClientOrderId,
   isValidClientOrderId,
 } from "./client-order-id.js";
 export { type CreateExchangeOptions, createExchange } from "./create-exchange.js";

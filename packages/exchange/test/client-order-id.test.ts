@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CLIENT_ORDER_ID_PATTERN, clientOrderIdFor, isValidClientOrderId } from "../src/index.js";
+import {
+  CLIENT_ORDER_ID_PATTERN,
+  clientOrderIdFor,
+  isConditionalClientOrderId,
+  isValidClientOrderId,
+} from "../src/index.js";
 
 describe("clientOrderIdFor", () => {
   it("derives the id from the plan id and purpose", () => {
@@ -29,6 +34,28 @@ describe("clientOrderIdFor", () => {
         expect(stop).not.toBe(close);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("chunk i > 0 of a close ends in -<i>; restored stops are conditional like stops", () => {
+    expect(clientOrderIdFor("ba3cbf84bf17f3a2", "close", 0)).toBe("qp3-c-ba3cbf84bf17f3a2");
+    expect(clientOrderIdFor("ba3cbf84bf17f3a2", "close", 2)).toBe("qp3-c-ba3cbf84bf17f3a2-2");
+    expect(clientOrderIdFor("ba3cbf84bf17f3a2", "restore")).toBe("qp3-r-ba3cbf84bf17f3a2");
+    expect(isConditionalClientOrderId("qp3-r-ba3cbf84bf17f3a2")).toBe(true);
+    expect(isConditionalClientOrderId("qp3-s-ba3cbf84bf17f3a2")).toBe(true);
+    expect(isConditionalClientOrderId("qp3-c-ba3cbf84bf17f3a2-2")).toBe(false);
+    expect(() => clientOrderIdFor("ba3cbf84bf17f3a2", "close", -1)).toThrow(RangeError);
+  });
+
+  it("property: chunk ids are valid, ≤ 36 chars and distinct per chunk", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), fc.integer({ min: 1, max: 99_999 }), (planId, chunk) => {
+        const id = clientOrderIdFor(planId, "close", chunk);
+        expect(CLIENT_ORDER_ID_PATTERN.test(id)).toBe(true);
+        expect(id).not.toBe(clientOrderIdFor(planId, "close", chunk === 1 ? 2 : chunk - 1));
+        expect(id).not.toBe(clientOrderIdFor(planId));
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -56,6 +56,11 @@ export interface ApplyMetrics {
   result: Counter<"decision" | "reason">;
   /** apply_trading_state{state} — 1 for the trading state the Apply Layer last read, 0 for the others. */
   tradingState: Gauge<"state">;
+  /**
+   * apply_protective_stop_missing{symbol} — 1 while a position this system protected has no protective stop
+   * (the replacement was refused and the old stop could not be placed again); 0 once a stop works again.
+   */
+  protectiveStopMissing: Gauge<"symbol">;
 }
 
 /** Set apply_trading_state: the current state's series to 1, every other state's to 0. */
@@ -158,6 +163,12 @@ export function createApplyMetrics(registry: Registry): ApplyMetrics {
       "apply_trading_state",
       "Trading state the Apply Layer last read: 1 for the current state (ACTIVE, REDUCE_ONLY, HALTED), 0 for the others.",
       ["state"],
+    ),
+    protectiveStopMissing: defineGauge(
+      registry,
+      "apply_protective_stop_missing",
+      "1 while a protected position has no protective stop (replacement refused, old stop not restored), else 0.",
+      ["symbol"],
     ),
   };
   zeroCounter(m.planQueueFull, "source", INTAKE_SOURCES);

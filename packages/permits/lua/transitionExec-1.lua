@@ -26,21 +26,14 @@ if (#ARGV - 3) % 2 ~= 0 then
   return redis.error_reply("ERR transitionExec: field/value arguments must come in pairs")
 end
 
+-- @include "stateIn.lua"
+
 if redis.call("EXISTS", execRecordKey) == 0 then
   return { "missing", false }
 end
 
 local current = redis.call("HGET", execRecordKey, "state")
-local matched = false
-if current then
-  for state in string.gmatch(expectedStates, "[^,]+") do
-    if state == current then
-      matched = true
-      break
-    end
-  end
-end
-if not matched then
+if not stateIn(current, expectedStates) then
   return { "state_mismatch", current or false }
 end
 

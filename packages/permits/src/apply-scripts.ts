@@ -10,9 +10,9 @@ import { DEFAULT_LUA_DIR } from "./scripts.js";
 export const APPLY_SCRIPTS = {
   publishPlanOnce: { file: "publishPlanOnce-5.lua", command: "quantumPublishPlanOnce", numberOfKeys: 5 },
   publishResultOnce: {
-    file: "publishResultOnce-4.lua",
+    file: "publishResultOnce-5.lua",
     command: "quantumPublishResultOnce",
-    numberOfKeys: 4,
+    numberOfKeys: 5,
   },
   acquireLock: { file: "acquireLock-1.lua", command: "quantumAcquireLock", numberOfKeys: 1 },
   releaseLock: { file: "releaseLock-1.lua", command: "quantumReleaseLock", numberOfKeys: 1 },
@@ -25,7 +25,7 @@ declare module "ioredis" {
   interface RedisCommander<Context> {
     /** publishPlanOnce-5.lua; use `publishPlanOnce()`. */
     quantumPublishPlanOnce(...args: string[]): Result<unknown, Context>;
-    /** publishResultOnce-4.lua; use `publishResultOnce()`. */
+    /** publishResultOnce-5.lua; use `publishResultOnce()`. */
     quantumPublishResultOnce(...args: string[]): Result<unknown, Context>;
     /** acquireLock-1.lua; use `acquireSymbolLock()`. */
     quantumAcquireLock(

@@ -57,7 +57,7 @@ function checkCommon(p: ConsumeParams): { now: string; ttl: string } {
 
 /**
  * One atomic consume attempt (SPEC §2.4): kill switch, trading state, both permits, execution record; on
- * success both permits are deleted and the execution record is CLAIMED. Contents are judged by the caller.
+ * success both permits are deleted and the execution record is CLAIMED (and listed in keys.execOpen). Contents are judged by the caller.
  */
 export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<ConsumeResult> {
   const { now, ttl } = checkCommon(p);
@@ -68,6 +68,7 @@ export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<Co
     keys.killSwitch,
     keys.tradingState,
     keys.execRecord(p.planId),
+    keys.execOpen,
     now,
     missingKillSwitchHaltsArg(p.mode),
     ttl,
@@ -88,6 +89,7 @@ export async function claimExecution(redis: Redis, p: ClaimParams): Promise<Clai
     keys.killSwitch,
     keys.tradingState,
     keys.execRecord(p.planId),
+    keys.execOpen,
     now,
     missingKillSwitchHaltsArg(p.mode),
     ttl,

@@ -107,6 +107,7 @@ export async function publishResultOnce(redis: Redis, p: PublishResultParams): P
     streams.applyResult,
     keys.execRecord(p.planId),
     keys.applyOpenPlans,
+    keys.execOpen,
     p.planId,
     p.symbol,
     positiveInt("dedupeTtlSec", p.dedupeTtlSec),
@@ -116,7 +117,7 @@ export async function publishResultOnce(redis: Redis, p: PublishResultParams): P
     String(Math.trunc(p.nowMs ?? Date.now())),
     ...resultPairs,
   );
-  const script = "publishResultOnce-4.lua";
+  const script = "publishResultOnce-5.lua";
   const r = asArray(script, reply);
   if (r[0] === "duplicate") return { outcome: "duplicate" };
   if (r[0] === "claimed") return { outcome: "claimed" };

@@ -1,7 +1,7 @@
 import type { ConsumeOutcome, MissingPermitKind } from "@quantum/contracts";
 import { UnexpectedScriptReplyError } from "./unexpected-script-reply-error.js";
 
-/** Result of one consume attempt (consumePermits-5.lua). TTLs are PTTL values: -2 missing, -1 no expiry. */
+/** Result of one consume attempt (consumePermits-6.lua). TTLs are PTTL values: -2 missing, -1 no expiry. */
 export type ConsumeResult =
   | { outcome: "ok"; governorRaw: string; p33Raw: string }
   | { outcome: "kill_switch_active" }
@@ -9,7 +9,7 @@ export type ConsumeResult =
   | { outcome: MissingPermitKind; governorTtlMs: number; p33TtlMs: number }
   | { outcome: "already_executed" };
 
-/** Result of a permit-less claim (claimExecution-3.lua, TESTNET bypass). */
+/** Result of a permit-less claim (claimExecution-4.lua, TESTNET bypass). */
 export type ClaimResult = {
   outcome: Extract<ConsumeOutcome, "ok" | "kill_switch_active" | "trading_state_halted" | "already_executed">;
 };
@@ -46,7 +46,7 @@ function int(script: string, reply: Reply, i: number): number {
  * values of `CONSUME_OUTCOMES`; Redis error replies never reach this function (they reject the command).
  */
 export function decodeConsumeReply(reply: unknown): ConsumeResult {
-  const script = "consumePermits-5.lua";
+  const script = "consumePermits-6.lua";
   const r = asReply(script, reply, 5);
   const code = r[0] as string;
   switch (code) {
@@ -67,7 +67,7 @@ export function decodeConsumeReply(reply: unknown): ConsumeResult {
 
 /** Maps the claim script's return codes (a subset of the consume codes). */
 export function decodeClaimReply(reply: unknown): ClaimResult {
-  const script = "claimExecution-3.lua";
+  const script = "claimExecution-4.lua";
   const code = asReply(script, reply, 1)[0] as string;
   switch (code) {
     case "ok":
@@ -103,17 +103,19 @@ export type BeginSubmitResult =
   | { outcome: "ok" }
   | { outcome: "kill_switch_active" }
   | { outcome: "trading_state_halted" }
+  | { outcome: "lock_lost" }
   | { outcome: "state_mismatch"; currentState: string | null }
   | { outcome: "missing" };
 
 export function decodeBeginSubmitReply(reply: unknown): BeginSubmitResult {
-  const script = "beginSubmit-4.lua";
+  const script = "beginSubmit-5.lua";
   const r = asReply(script, reply, 1);
   const code = r[0] as string;
   switch (code) {
     case "ok":
     case "kill_switch_active":
     case "trading_state_halted":
+    case "lock_lost":
     case "missing":
       return { outcome: code };
     case "state_mismatch": {

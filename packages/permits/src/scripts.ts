@@ -7,10 +7,10 @@ import { PermitScriptLoadError } from "./permit-script-load-error.js";
  * is defined as, and its key count. Files live in the package's `lua/` dir, next to `dist/` and `src/`.
  */
 export const PERMIT_SCRIPTS = {
-  consumePermits: { file: "consumePermits-5.lua", command: "quantumConsumePermits", numberOfKeys: 5 },
-  claimExecution: { file: "claimExecution-3.lua", command: "quantumClaimExecution", numberOfKeys: 3 },
+  consumePermits: { file: "consumePermits-6.lua", command: "quantumConsumePermits", numberOfKeys: 6 },
+  claimExecution: { file: "claimExecution-4.lua", command: "quantumClaimExecution", numberOfKeys: 4 },
   transitionExec: { file: "transitionExec-1.lua", command: "quantumTransitionExec", numberOfKeys: 1 },
-  beginSubmit: { file: "beginSubmit-4.lua", command: "quantumBeginSubmit", numberOfKeys: 4 },
+  beginSubmit: { file: "beginSubmit-5.lua", command: "quantumBeginSubmit", numberOfKeys: 5 },
 } as const;
 
 export type PermitScriptName = keyof typeof PERMIT_SCRIPTS;
@@ -18,39 +18,44 @@ export type PermitScriptSources = Readonly<Record<PermitScriptName, string>>;
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    /** consumePermits-5.lua; use `consumePermits()` instead of calling this directly. */
+    /** consumePermits-6.lua; use `consumePermits()` instead of calling this directly. */
     quantumConsumePermits(
       governorPermitKey: string,
       p33PermitKey: string,
       killSwitchKey: string,
       tradingStateKey: string,
       execRecordKey: string,
+      execOpenKey: string,
       nowMs: string,
       missingKillSwitchHalts: "0" | "1",
       execRecordTtlSec: string,
       planId: string,
       symbol: string,
     ): Result<unknown, Context>;
-    /** claimExecution-3.lua; use `claimExecution()` instead of calling this directly. */
+    /** claimExecution-4.lua; use `claimExecution()` instead of calling this directly. */
     quantumClaimExecution(
       killSwitchKey: string,
       tradingStateKey: string,
       execRecordKey: string,
+      execOpenKey: string,
       nowMs: string,
       missingKillSwitchHalts: "0" | "1",
       execRecordTtlSec: string,
       planId: string,
       symbol: string,
     ): Result<unknown, Context>;
-    /** beginSubmit-4.lua; use `beginSubmit()` instead of calling this directly. */
+    /** beginSubmit-5.lua; use `beginSubmit()` instead of calling this directly. */
     quantumBeginSubmit(
       execRecordKey: string,
       killSwitchKey: string,
       tradingStateKey: string,
       submittingKey: string,
+      symbolLockKey: string,
       nowMs: string,
       missingKillSwitchHalts: "0" | "1",
       planId: string,
+      expectedStates: string,
+      lockToken: string,
       ...fieldValuePairs: string[]
     ): Result<unknown, Context>;
     /** transitionExec-1.lua; use `transitionExec()` instead of calling this directly. */

@@ -33,10 +33,29 @@ async function claimed(planId: string): Promise<void> {
 }
 
 describe("beginSubmit (the gate before an order)", () => {
+  it("refuses (lock_lost) when the symbol lock holds another token, and passes for the holder", async () => {
+    await claimed("cccccccccccccccc");
+    await r.set(keys.symbolLock("BTCUSDT"), "other:boot:1");
+    const p = {
+      planId: "cccccccccccccccc",
+      symbol: "BTCUSDT",
+      mode: "paper" as const,
+      lockToken: "me:boot:1",
+    };
+    expect(await beginSubmit(r, p)).toEqual({ outcome: "lock_lost" });
+    expect(await r.hget(keys.execRecord("cccccccccccccccc"), "state")).toBe("CLAIMED");
+    await r.set(keys.symbolLock("BTCUSDT"), "me:boot:1");
+    expect(await beginSubmit(r, p)).toEqual({ outcome: "ok" });
+    // the next chunk (or a retry after a rate limit) passes the gate again from SUBMITTING
+    expect(await beginSubmit(r, { ...p, expected: ["CLAIMED", "SUBMITTING"] })).toEqual({ outcome: "ok" });
+    expect(await r.zscore(keys.execOpen, "cccccccccccccccc")).not.toBeNull();
+  });
+
   it("moves CLAIMED to SUBMITTING with the order fields and lists the plan as in flight", async () => {
     await claimed("aaaaaaaaaaaaaaaa");
     const out = await beginSubmit(r, {
       planId: "aaaaaaaaaaaaaaaa",
+      symbol: "BTCUSDT",
       mode: "paper",
       fields: { client_order_id: "qp3-c-aaaaaaaaaaaaaaaa", qty: "0.010" },
       nowMs: 1_700_000_000_000,
@@ -61,7 +80,7 @@ describe("beginSubmit (the gate before an order)", () => {
       await claimed(planId);
       if (c.value === null) await r.del(keys.killSwitch);
       else await r.set(keys.killSwitch, c.value);
-      const out = await beginSubmit(r, { planId, mode: c.mode });
+      const out = await beginSubmit(r, { planId, symbol: "BTCUSDT", mode: c.mode });
       expect(out.outcome, `${String(c.value)} in ${c.mode}`).toBe(c.halted ? "kill_switch_active" : "ok");
       const state = await r.hget(keys.execRecord(planId), "state");
       expect(state).toBe(c.halted ? "CLAIMED" : "SUBMITTING");
@@ -71,16 +90,20 @@ describe("beginSubmit (the gate before an order)", () => {
   it("refuses when trading is HALTED, and a record that is not CLAIMED", async () => {
     await claimed("bbbbbbbbbbbbbbbb");
     await r.set(keys.tradingState, "HALTED");
-    expect((await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", mode: "paper" })).outcome).toBe(
-      "trading_state_halted",
-    );
+    expect(
+      (await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", symbol: "BTCUSDT", mode: "paper" })).outcome,
+    ).toBe("trading_state_halted");
     await r.set(keys.tradingState, "ACTIVE");
-    expect((await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", mode: "paper" })).outcome).toBe("ok");
-    expect(await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", mode: "paper" })).toEqual({
+    expect(
+      (await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", symbol: "BTCUSDT", mode: "paper" })).outcome,
+    ).toBe("ok");
+    expect(await beginSubmit(r, { planId: "bbbbbbbbbbbbbbbb", symbol: "BTCUSDT", mode: "paper" })).toEqual({
       outcome: "state_mismatch",
       currentState: "SUBMITTING",
     });
-    expect((await beginSubmit(r, { planId: "cccccccccccccccc", mode: "paper" })).outcome).toBe("missing");
+    expect(
+      (await beginSubmit(r, { planId: "cccccccccccccccc", symbol: "BTCUSDT", mode: "paper" })).outcome,
+    ).toBe("missing");
   });
 
   it("once the kill switch SET has returned, no gate passes; racing gates are exactly the in-flight list", async () => {
@@ -88,10 +111,12 @@ describe("beginSubmit (the gate before an order)", () => {
     for (const id of ids) await claimed(id);
     const clients = Array.from({ length: 4 }, () => server.client());
     const racing = ids.map((planId, i) =>
-      beginSubmit(clients[i % clients.length] as Redis, { planId, mode: "paper" }).then((o) => ({
-        planId,
-        o,
-      })),
+      beginSubmit(clients[i % clients.length] as Redis, { planId, symbol: "BTCUSDT", mode: "paper" }).then(
+        (o) => ({
+          planId,
+          o,
+        }),
+      ),
     );
     await r.set(keys.killSwitch, "true");
     const outs = await Promise.all(racing);
@@ -110,7 +135,9 @@ describe("beginSubmit (the gate before an order)", () => {
     await claimed("e000000000000000");
     await r.set(keys.killSwitch, "true");
     for (const planId of fresh) {
-      expect((await beginSubmit(r, { planId, mode: "paper" })).outcome).toBe("kill_switch_active");
+      expect((await beginSubmit(r, { planId, symbol: "BTCUSDT", mode: "paper" })).outcome).toBe(
+        "kill_switch_active",
+      );
       expect(await r.hget(keys.execRecord(planId), "state")).toBe("CLAIMED");
     }
     expect(new Set(await ordersInFlight(r))).toEqual(new Set(passed));

@@ -23,7 +23,7 @@ const TTL = 21600;
 const consume = (planId: string, mode: "production" | "paper" = "production"): Promise<ConsumeResult> =>
   consumePermits(redis, { planId, symbol: "BTCUSDT", mode, execRecordTtlSec: TTL, nowMs: 1769928600123 });
 
-describe("consumePermits-5.lua", () => {
+describe("consumePermits-6.lua", () => {
   it("consumes both permits and claims the execution when everything is in order", async () => {
     const planId = newPlanId();
     await redis.set(keys.killSwitch, "false");

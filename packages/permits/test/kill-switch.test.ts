@@ -49,7 +49,7 @@ describe("the shared kill-switch table", () => {
     for (const c of KILL_SWITCH_CASES) expect(killSwitchHalts(c.value, c.mode), label(c)).toBe(c.halted);
   });
 
-  it("consumePermits-5.lua matches every row (halted = nothing consumed)", async () => {
+  it("consumePermits-6.lua matches every row (halted = nothing consumed)", async () => {
     await redis.del(keys.tradingState);
     for (const c of KILL_SWITCH_CASES) {
       const planId = newPlanId();
@@ -66,7 +66,7 @@ describe("the shared kill-switch table", () => {
     }
   });
 
-  it("claimExecution-3.lua matches every row (halted = no record)", async () => {
+  it("claimExecution-4.lua matches every row (halted = no record)", async () => {
     await redis.del(keys.tradingState);
     for (const c of KILL_SWITCH_CASES) {
       const planId = newPlanId();

@@ -45,8 +45,8 @@ describe("loader", () => {
     expect(caught).toBeInstanceOf(PermitScriptLoadError);
     const e = caught as PermitScriptLoadError;
     expect(e.code).toBe("PERMIT_SCRIPT_LOAD_FAILED");
-    expect(e.path).toMatch(/no-such-lua-dir\/consumePermits-5\.lua$/);
-    expect(e.message).toContain("consumePermits-5.lua");
+    expect(e.path).toMatch(/no-such-lua-dir\/consumePermits-6\.lua$/);
+    expect(e.message).toContain("consumePermits-6.lua");
 
     const client = server.client();
     expect(() => registerPermitScripts(client, { luaDir: nowhere })).toThrow(PermitScriptLoadError);
@@ -67,6 +67,7 @@ describe("loader", () => {
       keys.killSwitch,
       keys.tradingState,
       keys.execRecord("p1"),
+      keys.execOpen,
       String(Date.now()),
       "1",
       "60",

@@ -33,7 +33,7 @@ async function claimed(): Promise<string> {
   return planId;
 }
 
-describe("claimExecution-3.lua", () => {
+describe("claimExecution-4.lua", () => {
   it("creates a CLAIMED record with TTL, then already_executed", async () => {
     const planId = await claimed();
     expect(await redis.hgetall(keys.execRecord(planId))).toEqual({

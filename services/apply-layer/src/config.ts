@@ -114,6 +114,11 @@ export const applyEnvShape = {
     .describe(
       "How often execution records and open plans left by dead instances are looked for, seconds (fractions allowed)",
     ),
+  APPLY_RATE_LIMIT_MAX_WAIT_MS: envInt({ min: 0, max: 600_000 })
+    .default(30_000)
+    .describe(
+      "Longest total wait (ms) of an order whose permits are consumed when the venue rate-limits it (429/418/-1015): it waits Retry-After, passes the kill-switch gate again and is sent; past this bound it ends BLOCKED exchange_rate_limited",
+    ),
   APPLY_STREAM_MAXLEN: envInt({ min: 100 })
     .default(10_000)
     .describe("Approximate MAXLEN of every XADD to apply.plan / apply.result"),
@@ -198,6 +203,7 @@ export interface ApplyConfig {
   readonly rateLimitSharePct: number;
   readonly consumerName: string | undefined;
   readonly streamMaxLen: number;
+  readonly rateLimitMaxWaitMs: number;
   readonly recoveryIntervalMs: number;
   readonly testCrashAt: CrashPoint | null;
   readonly redis: RedisConnectionConfig;
@@ -238,6 +244,7 @@ export function toApplyConfig(env: ApplyEnv): ApplyConfig {
     rateLimitSharePct: env.EXCHANGE_RATE_LIMIT_SHARE_PCT,
     consumerName: env.APPLY_CONSUMER_NAME,
     streamMaxLen: env.APPLY_STREAM_MAXLEN,
+    rateLimitMaxWaitMs: env.APPLY_RATE_LIMIT_MAX_WAIT_MS,
     recoveryIntervalMs: Math.round(env.APPLY_RECOVERY_INTERVAL_SEC * 1000),
     // Belt and braces: the schema already refuses the hook in production.
     testCrashAt: env.APPLY_MODE === "production" ? null : (env.APPLY_TEST_CRASH_AT ?? null),

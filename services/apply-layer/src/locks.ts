@@ -8,6 +8,11 @@ export const LOCK_TTL_MS = 30_000;
 /** How long a plan waits for another instance's lock before it is left for a later attempt. */
 export const LOCK_WAIT_MAX_MS = 60_000;
 
+/** A held symbol lock: its token, which the submit gate checks atomically before every order request. */
+export interface LockHold {
+  readonly token: string;
+}
+
 /**
  * The Redis symbol locks of this process (one plan in flight per symbol across instances). Tokens are
  * `<consumer>:<boot id>:<n>`: a restarted instance (same stable consumer name) takes over the locks its
@@ -30,7 +35,7 @@ export class SymbolLocks {
   async withLock<T>(
     symbol: string,
     signal: AbortSignal,
-    fn: () => Promise<T>,
+    fn: (hold: LockHold) => Promise<T>,
     opts: { maxWaitMs?: number } = {},
   ): Promise<{ ran: true; value: T } | { ran: false }> {
     const token = `${this.consumer}:${this.bootId}:${++this.seq}`;
@@ -60,17 +65,20 @@ export class SymbolLocks {
       }
       await sleep(busyMs);
     }
+    const hold: LockHold = { token };
     const refresh = setInterval(() => {
       acquireSymbolLock(this.redis, params).then(
         (r) => {
-          if (r.outcome === "busy") this.log.error({ symbol }, "symbol lock lost while held");
+          if (r.outcome !== "busy") return;
+          // The holder's submit gate refuses from now on (it checks the token atomically); work stops there.
+          this.log.error({ symbol }, "symbol lock lost while held; no further order requests");
         },
         (err: unknown) => this.log.warn({ err, symbol }, "symbol lock refresh failed"),
       );
     }, LOCK_TTL_MS / 3);
     refresh.unref();
     try {
-      return { ran: true, value: await fn() };
+      return { ran: true, value: await fn(hold) };
     } finally {
       clearInterval(refresh);
       await releaseSymbolLock(this.redis, { symbol, token }).catch((err: unknown) => {

@@ -62,10 +62,12 @@ const stop = (decision: Decision, reason: ApplyReason): GateOutcome => ({
   reasonCodes: [reason],
 });
 
-export const checkEnvKillSwitch: Check = (_p, rules) =>
+/** Also the first check of the execution entry gate (which has a plan, not a proposal). */
+export const checkEnvKillSwitch = (_p: Pick<HarvestProposal, "symbol">, rules: PlanningRules) =>
   rules.envKillSwitch ? stop("BLOCKED", "kill_switch_active") : null;
 
-export const checkAllowlist: Check = (p, rules) =>
+/** Also the second check of the execution entry gate. */
+export const checkAllowlist = (p: Pick<HarvestProposal, "symbol">, rules: PlanningRules) =>
   rules.allowlist.has(p.symbol) ? null : stop("SKIP", "not_in_allowlist");
 
 export const checkKillScoreCritical: Check = (p, rules) =>
@@ -164,5 +166,6 @@ export function buildPlan(
     price: gate.decision === "EXECUTE" ? estimate.price : null,
     timestamp: nowSec,
     reduceOnly: isCloseAction(p.action),
+    ...(p.positionSide !== undefined ? { positionSide: p.positionSide } : {}),
   };
 }

@@ -4,14 +4,6 @@ import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { CLOSE_FRACTIONS, isCloseAction, type PlanEstimate } from "./planner.js";
 
-/** What a claimed plan acts on: the signed exchange position and the quantity it may close. */
-export interface ClaimedPosition {
-  /** Signed decimal string (P3.3's exchange_position_amt). */
-  readonly positionAmt: string;
-  /** Decimal string (P3.3's safe_qty). */
-  readonly safeQty: string;
-}
-
 /** The signed position of `symbol` at the venue ("0" when flat or absent). Throws ExchangeRequestError. */
 export async function positionFromExchange(exchange: Exchange, symbol: string): Promise<string> {
   const all = await exchange.getPositions();

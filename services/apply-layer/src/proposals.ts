@@ -11,7 +11,7 @@ import { publishPlanOnce, readKillSwitch, readTradingState } from "@quantum/perm
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "./config.js";
-import { FINAL_STATES } from "./outcomes.js";
+import { FINAL_STATES } from "./execution/execution-record.js";
 import { buildPlan, decide, type GateOutcome } from "./planner.js";
 import { estimateFromSnapshot } from "./positions.js";
 import { buildResult, type ResultSpec } from "./results.js";

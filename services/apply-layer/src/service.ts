@@ -20,14 +20,12 @@ import {
   startStatusHeartbeat,
 } from "@quantum/runtime";
 import type { ApplyConfig, CrashPoint } from "./config.js";
-import { Executor } from "./executor.js";
+import { Executor } from "./execution/executor.js";
+import { Recovery } from "./execution/recovery.js";
 import { ExternalChangeWatcher } from "./external-changes.js";
 import { Intake, SERVICE } from "./intake.js";
 import { SymbolLocks, sleep } from "./locks.js";
-import { OrderSender } from "./orders.js";
-import { Finisher } from "./outcomes.js";
 import { ProposalHandler } from "./proposals.js";
-import { Recovery } from "./recovery.js";
 import { ResultPublisher } from "./results.js";
 import { SymbolQueue } from "./symbol-queue.js";
 
@@ -104,7 +102,6 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
     log: log.child({ component: "results" }),
     signal: drain.signal,
   });
-  const finisher = new Finisher({ redis, cfg, metrics, results, log, crash: o.crash });
   const executor = new Executor({
     redis,
     waiter,
@@ -112,7 +109,6 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
     cfg,
     metrics,
     results,
-    finisher,
     queue,
     locks,
     log: log.child({ component: "executor" }),
@@ -122,8 +118,6 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
   const recovery = new Recovery({
     redis,
     cfg,
-    sender: exchange !== null ? new OrderSender(exchange, metrics, log) : null,
-    finisher,
     results,
     executor,
     queue,

@@ -19,6 +19,7 @@ import {
   proposal,
   type RunningService,
   resultsFor,
+  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
@@ -32,16 +33,7 @@ let fake: FakeBinance;
 const API = { apiKey: "once-key", apiSecret: "once-secret" };
 
 function testnetEnv(db: number): Record<string, string> {
-  return {
-    REDIS_URL: redis.url(db),
-    APPLY_MODE: "testnet",
-    BINANCE_TESTNET_API_KEY: API.apiKey,
-    BINANCE_TESTNET_API_SECRET: API.apiSecret,
-    BINANCE_BASE_URL: fake.baseUrl,
-    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-    APPLY_PERMIT_WAIT_MS: "5000",
-    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
-  };
+  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "5000" });
 }
 
 beforeAll(async () => {
@@ -138,7 +130,8 @@ describe("lost and refused exchange answers", () => {
 
   beforeAll(async () => {
     r = redis.client(1);
-    live = await startApply(redis, testnetEnv(1));
+    // A short rate-limit wait bound: a Retry-After of 1 s is past it (the wait itself: order-safety.test.ts).
+    live = await startApply(redis, { ...testnetEnv(1), APPLY_RATE_LIMIT_MAX_WAIT_MS: "500" });
   });
   afterAll(async () => {
     await live?.proc.stop();
@@ -216,7 +209,7 @@ describe("lost and refused exchange answers", () => {
     expect(await r.hget(keys.execRecord(planId), "state")).toBe("REJECTED");
   });
 
-  it("429: BLOCKED exchange_rate_limited, nothing resent for the plan", async () => {
+  it("429 with Retry-After past APPLY_RATE_LIMIT_MAX_WAIT_MS: BLOCKED exchange_rate_limited, nothing resent", async () => {
     fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "rateLimit", retryAfterSec: 1 });
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
@@ -278,14 +271,33 @@ describe("hedge mode and the TESTNET bypass", () => {
     const hedge = await startFakeBinance({
       ...API,
       dualSidePosition: true,
-      positions: [{ symbol: "BTCUSDT", positionAmt: "0.500", markPrice: "60000", positionSide: "LONG" }],
+      positions: [
+        { symbol: "BTCUSDT", positionAmt: "0.500", markPrice: "60000", positionSide: "LONG" },
+        { symbol: "BTCUSDT", positionAmt: "-0.300", markPrice: "60000", positionSide: "SHORT" },
+      ],
     });
     const apply = await startApply(redis, { ...testnetEnv(2), BINANCE_BASE_URL: hedge.baseUrl });
     try {
+      // A permit that does not name the leg: the venue's position mode and the position's sign decide.
       const planId = await submitClose(r, "BTCUSDT", "0.500");
       expect(await waitResult(r, planId)).toMatchObject({ decision: "EXECUTE", executed: "True" });
       const [order] = hedge.ordersFor(`qp3-c-${planId}`);
       expect(order).toMatchObject({ side: "SELL", positionSide: "LONG", reduceOnly: false });
+
+      // A hedge-leg permit: the order closes that leg (side opposite to it, positionSide, no reduceOnly).
+      const legPlan = await streamProposal(r, proposal("BTCUSDT", { positionSide: "SHORT" }));
+      await waitPlan(r, legPlan);
+      await grantGovernor(r, legPlan, "BTCUSDT");
+      await allowP33(r, legPlan, "BTCUSDT", "0.300", "-0.300", { positionSide: "SHORT" });
+      expect(await waitResult(r, legPlan)).toMatchObject({ decision: "EXECUTE", executed: "True" });
+      const [legOrder] = hedge.ordersFor(`qp3-c-${legPlan}`);
+      expect(legOrder).toMatchObject({
+        side: "BUY",
+        positionSide: "SHORT",
+        reduceOnly: false,
+        origQty: "0.300",
+      });
+      expect(Number(hedge.position("BTCUSDT", "SHORT")?.positionAmt)).toBe(0);
     } finally {
       await apply.proc.stop();
       await hedge.close();

@@ -252,12 +252,14 @@ describe("malformed input is dead-lettered, never a crash", () => {
 describe("records left by a dead instance are finished by the periodic sweep", () => {
   it("CLAIMED (nothing sent) → ERROR internal_error; UNKNOWN with a fill at the venue → EXECUTE", async () => {
     const claimed = planIdOf(proposal("XRPUSDT"));
+    // As the claim script leaves them: the record and its entry in the open-execution index.
     await r.hset(keys.execRecord(claimed), {
       state: "CLAIMED",
       plan_id: claimed,
       symbol: "XRPUSDT",
       created_at: "1769900000.000",
     });
+    await r.zadd(keys.execOpen, 1769900000000, claimed);
     expect(await waitResult(r, claimed)).toMatchObject({
       decision: "ERROR",
       reason: "internal_error",
@@ -286,6 +288,7 @@ describe("records left by a dead instance are finished by the periodic sweep", (
       side: "SELL",
       qty: "0.100",
     });
+    await r.zadd(keys.execOpen, 1769900000000, unknown);
     expect(await waitResult(r, unknown)).toMatchObject({
       decision: "EXECUTE",
       executed: "True",
@@ -304,6 +307,7 @@ describe("records left by a dead instance are finished by the periodic sweep", (
       symbol: "SOLUSDT",
       created_at: "1769900000.000",
     });
+    await r.zadd(keys.execOpen, 1769900000000, planId);
     const sweeps = metricValue(await scrapeMetrics(apply.port), "quantum_apply_dedupe_hits_total");
     await eventually(
       async () =>

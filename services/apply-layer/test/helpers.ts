@@ -7,12 +7,14 @@ import {
   encodeP33Permit,
   type HarvestProposal,
   keys,
+  type P33PermitAllow,
   streams,
 } from "@quantum/contracts";
 import {
   closeProposalAt,
   entriesForPlan,
   eventually,
+  type FakeBinance,
   freePort,
   readStream,
   type ServiceProcess,
@@ -24,8 +26,12 @@ import {
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 
-/** The built service (tests run the real process; build it first). */
-export const APPLY_ENTRY = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+/**
+ * The built service (tests run the real process; build it first). APPLY_TEST_ENTRY runs them against another
+ * build, e.g. to watch a regression test fail on an older one.
+ */
+export const APPLY_ENTRY =
+  process.env.APPLY_TEST_ENTRY ?? fileURLToPath(new URL("../dist/main.js", import.meta.url));
 /** The dev governor of packages/devtools (built before this package: it is a devDependency). */
 export const GOVERNOR_ENTRY = fileURLToPath(
   new URL("../node_modules/@quantum/devtools/dist/governor-main.js", import.meta.url),
@@ -150,6 +156,7 @@ export async function allowP33(
   symbol: string,
   safeQty: string,
   exchangeAmt: string,
+  over: Partial<Omit<P33PermitAllow, "allow" | "reason">> = {},
 ): Promise<void> {
   const json = encodeP33Permit({
     allow: true,
@@ -163,6 +170,7 @@ export async function allowP33(
     positionSide: "BOTH",
     ledgerResultPlanId: null,
     snapshotTs: null,
+    ...over,
   });
   await r.set(keys.p33Permit(planId), json, "EX", 60);
 }
@@ -183,4 +191,37 @@ export async function paperFills(r: Redis, clientOrderId: string): Promise<Field
   return (await readStream(r, streams.paperOrders))
     .map(([, f]) => f)
     .filter((e) => e.client_order_id === clientOrderId);
+}
+
+/** Order POSTs (regular orders) the fake venue received for a client order id. */
+export function orderPosts(fake: FakeBinance, clientOrderId: string): number {
+  return fake
+    .requests()
+    .filter(
+      (q) =>
+        q.method === "POST" && q.path === "/fapi/v1/order" && q.params.newClientOrderId === clientOrderId,
+    ).length;
+}
+
+/**
+ * Env of an Apply Layer in testnet mode against a FakeBinance (or a proxy in front of it) at `baseUrl`, on
+ * database `db`, trading BTCUSDT and ETHUSDT.
+ */
+export function testnetEnv(
+  redis: TestRedis,
+  db: number,
+  baseUrl: string,
+  api: { apiKey: string; apiSecret: string },
+  over: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: redis.url(db),
+    APPLY_MODE: "testnet",
+    BINANCE_TESTNET_API_KEY: api.apiKey,
+    BINANCE_TESTNET_API_SECRET: api.apiSecret,
+    BINANCE_BASE_URL: baseUrl,
+    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
+    ...over,
+  };
 }

@@ -118,7 +118,7 @@ describe("global kill switch", () => {
       const halted = await streamProposal(r, proposal("BTCUSDT"));
       await waitPlan(r, halted);
       await grantGovernor(r, halted, "BTCUSDT");
-      await allowP33(r, halted, "BTCUSDT", "0.010", "0.100");
+      await allowP33(r, halted, "BTCUSDT", "0.010", "0.100", { venue: "production" });
       expect(await waitResult(r, halted)).toMatchObject({
         decision: "BLOCKED",
         reason: "kill_switch_active",

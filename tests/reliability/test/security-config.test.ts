@@ -215,7 +215,8 @@ function p33Permit(): string {
     ledgerAmt: null,
     createdAt: Date.now() / 1000,
     reason: "sanity_checks_passed",
-    venue: null,
+    // In production the Apply Layer accepts only a permit naming the production venue.
+    venue: "production",
     positionSide: "BOTH",
     ledgerResultPlanId: null,
     snapshotTs: null,

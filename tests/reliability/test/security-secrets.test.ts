@@ -178,12 +178,13 @@ describe("secrets and exposure", () => {
     expect(haystack.redis).toContain("[redacted]");
     expect(haystack.processes).toContain("[redacted]");
     expect(haystack.processes.length).toBeGreaterThan(20_000);
+    // The 429 plan waits Retry-After (within APPLY_RATE_LIMIT_MAX_WAIT_MS) and trades: it counts under "none".
     expect(audit.byReason).toMatchObject({
       exchange_rejected: expect.any(Number),
       exchange_unknown_resolved_not_filled: expect.any(Number),
-      exchange_rate_limited: expect.any(Number),
       none: expect.any(Number),
     });
+    expect(fake.requests().some((q) => q.status === 429)).toBe(true);
     expect(audit.byReason.exchange_rejected).toBeGreaterThanOrEqual(4);
     expect(audit.duplicateOrders).toEqual([]);
     expect(ctl.filter((c) => c.stdout.length > 0).length).toBeGreaterThanOrEqual(4);

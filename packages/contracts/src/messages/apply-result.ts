@@ -11,8 +11,12 @@ import {
   ORDER_SIDES,
   type OrderSide,
 } from "../reasons.js";
-import { CLIENT_ORDER_ID_RE, fields, MAX_DETAIL_CHARS } from "../wire.js";
+import { fields, MAX_DETAIL_CHARS } from "../wire.js";
 import { APPLY_SOURCE, WIRE_VERSION } from "./apply-plan.js";
+
+/** `order_id` / `client_order_id` of a close sent in chunks: comma lists in chunk order. */
+const ORDER_ID_LIST_RE = /^[0-9A-Za-z_-]{1,64}(,[0-9A-Za-z_-]{1,64})*$/;
+const CLIENT_ORDER_ID_LIST_RE = /^[.A-Z:/a-z0-9_-]{1,36}(,[.A-Z:/a-z0-9_-]{1,36})*$/;
 
 /**
  * An entry of `quantum:stream:apply.result` (SPEC §2.7), exactly one per plan_id. On the wire it also carries
@@ -62,10 +66,14 @@ const codec = defineHashCodec<ApplyResult>(
     detail: { wire: "detail", codec: fields.text(MAX_DETAIL_CHARS) },
     stepsResults: { wire: "steps_results", codec: fields.jsonArray() },
     timestamp: { wire: "timestamp", codec: fields.epochSec() },
-    orderId: { wire: "order_id", codec: fields.optStr(64) },
+    // A close sent in chunks lists every order, in chunk order.
+    orderId: {
+      wire: "order_id",
+      codec: fields.optStr(MAX_DETAIL_CHARS, ORDER_ID_LIST_RE, "not a comma list of order ids"),
+    },
     clientOrderId: {
       wire: "client_order_id",
-      codec: fields.optStr(36, CLIENT_ORDER_ID_RE, "not a client order id"),
+      codec: fields.optStr(MAX_DETAIL_CHARS, CLIENT_ORDER_ID_LIST_RE, "not a comma list of client order ids"),
     },
     side: { wire: "side", codec: fields.optOneOf(ORDER_SIDES) },
     executedQty: { wire: "executed_qty", codec: fields.optDecimal() },

@@ -1,4 +1,4 @@
--- Shared control-key rules, included by consumePermits-5.lua and claimExecution-3.lua
+-- Shared control-key rules, included by consumePermits-6.lua, claimExecution-4.lua and beginSubmit-5.lua
 -- (the loader replaces the script's `-- @include "controlRules.lua"` line with this file).
 -- Twins of killSwitchHalts() and tradingStateHalts() in src/kill-switch.ts, tested on one shared table.
 

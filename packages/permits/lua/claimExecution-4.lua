@@ -1,11 +1,12 @@
 --[[
   Claim the execution of a plan without permits: the TESTNET bypass path (SPEC §3.1, never in production).
-  Same kill switch, trading state and execution-record rules as consumePermits-5.lua.
+  Same kill switch, trading state and execution-record rules as consumePermits-6.lua.
 
   Input:
     KEYS[1] kill switch key          quantum:global:kill_switch          (string)
     KEYS[2] trading state key        quantum:global:trading_state        (string)
     KEYS[3] execution record key     quantum:apply:exec:<plan_id>        (hash)
+    KEYS[4] open execution index     quantum:apply:exec:open             (zset plan_id -> epoch ms of the claim)
 
     ARGV[1] now                      epoch milliseconds (integer string)
     ARGV[2] missingKillSwitchHalts   "1" = a missing kill switch halts (production), "0" = armed
@@ -17,13 +18,14 @@
     code "kill_switch_active"    kill switch halted (nothing written)
          "trading_state_halted"  trading state HALTED or unknown (nothing written)
          "already_executed"      the execution record exists (nothing written)
-         "ok"                    record created with state CLAIMED
+         "ok"                    record created with state CLAIMED, listed in the open execution index
 
   All checks run before any write.
 ]]
 local killSwitchKey = KEYS[1]
 local tradingStateKey = KEYS[2]
 local execRecordKey = KEYS[3]
+local execOpenKey = KEYS[4]
 
 local nowMs = tonumber(ARGV[1])
 local missingKillSwitchHalts = ARGV[2] == "1"
@@ -55,4 +57,5 @@ redis.call("HSET", execRecordKey,
 if execRecordTtlSec and execRecordTtlSec > 0 then
   redis.call("EXPIRE", execRecordKey, execRecordTtlSec)
 end
+redis.call("ZADD", execOpenKey, nowMs, planId)
 return { "ok" }

@@ -7,6 +7,7 @@
     KEYS[3] kill switch key          quantum:global:kill_switch          (string)
     KEYS[4] trading state key        quantum:global:trading_state        (string)
     KEYS[5] execution record key     quantum:apply:exec:<plan_id>        (hash)
+    KEYS[6] open execution index     quantum:apply:exec:open             (zset plan_id -> epoch ms of the claim)
 
     ARGV[1] now                      epoch milliseconds (integer string)
     ARGV[2] missingKillSwitchHalts   "1" = a missing kill switch halts (production), "0" = armed
@@ -19,7 +20,8 @@
          "trading_state_halted"  trading state HALTED or unknown (nothing written)
          "missing_both" | "missing_governor" | "missing_p33"   (nothing written, permits untouched)
          "already_executed"      the execution record exists (nothing written)
-         "ok"                    both permits deleted, record created with state CLAIMED
+         "ok"                    both permits deleted, record created with state CLAIMED and listed in
+                                 the open execution index
     govValue / p33Value: the permit values when code is "ok", else false
     govPttl / p33Pttl:   PTTL of each permit read before any write (-2 missing, -1 no expiry)
 
@@ -30,6 +32,7 @@ local p33PermitKey = KEYS[2]
 local killSwitchKey = KEYS[3]
 local tradingStateKey = KEYS[4]
 local execRecordKey = KEYS[5]
+local execOpenKey = KEYS[6]
 
 local nowMs = tonumber(ARGV[1])
 local missingKillSwitchHalts = ARGV[2] == "1"
@@ -76,4 +79,5 @@ redis.call("HSET", execRecordKey,
 if execRecordTtlSec and execRecordTtlSec > 0 then
   redis.call("EXPIRE", execRecordKey, execRecordTtlSec)
 end
+redis.call("ZADD", execOpenKey, nowMs, planId)
 return { "ok", govValue, p33Value, govPttl, p33Pttl }

@@ -6,6 +6,7 @@
     KEYS[2] result stream            quantum:stream:apply.result                (stream)
     KEYS[3] execution record         quantum:apply:exec:<plan_id>               (hash)
     KEYS[4] open plans               quantum:apply:open_plans                   (hash plan_id -> plan JSON)
+    KEYS[5] open execution index     quantum:apply:exec:open                    (zset plan_id -> epoch ms)
 
     ARGV[1] planId
     ARGV[2] symbol
@@ -21,9 +22,10 @@
     ARGV[8..]                        result field/value pairs
 
   Output: { code, resultEntryId|false }
-    code "duplicate"   a result of this plan was already published: nothing written but the open-plan cleanup
+    code "duplicate"   a result of this plan was already published: nothing written but the open-plan and
+                       open-execution cleanup
          "claimed"     ("unclaimed" only) an execution record exists: nothing written
-         "published"   result written, marker set, open plan removed
+         "published"   result written, marker set, open plan and open execution entry removed
 
   Reads and checks before the writes.
 ]]
@@ -31,6 +33,7 @@ local resultMarkerKey = KEYS[1]
 local resultStream = KEYS[2]
 local execRecordKey = KEYS[3]
 local openPlansKey = KEYS[4]
+local execOpenKey = KEYS[5]
 
 local planId = ARGV[1]
 local symbol = ARGV[2]
@@ -51,6 +54,7 @@ local markerExists = redis.call("EXISTS", resultMarkerKey) == 1
 local recordExists = redis.call("EXISTS", execRecordKey) == 1
 if markerExists then
   redis.call("HDEL", openPlansKey, planId)
+  redis.call("ZREM", execOpenKey, planId)
   return { "duplicate", false }
 end
 if claim == "unclaimed" and recordExists then
@@ -78,4 +82,5 @@ elseif recordExists then
   redis.call("HSET", execRecordKey, "result_published", "1", "updated_at", nowSec)
 end
 redis.call("HDEL", openPlansKey, planId)
+redis.call("ZREM", execOpenKey, planId)
 return { "published", entryId }

@@ -1,0 +1,212 @@
+import {
+  type ApplyReason,
+  clampDetail,
+  DECISIONS,
+  type Decision,
+  decodeExecRecord,
+  type ExecRecord,
+  type ExecState,
+  isApplyReason,
+  keys,
+  type OrderSide,
+} from "@quantum/contracts";
+import { transitionExec } from "@quantum/permits";
+import { Decimal } from "decimal.js";
+import type { Redis } from "ioredis";
+import { ApplyStateError } from "../apply-state-error.js";
+import type { ResultOrder, ResultSpec } from "../results.js";
+
+/** States after which nothing more happens at the venue for a plan. */
+export const FINAL_STATES: ReadonlySet<ExecState> = new Set(["FILLED", "REJECTED", "DONE"]);
+
+/** Extra execution-record fields this service writes next to the codec's ones (read back by recovery). */
+export const RECORD_EXTRA = {
+  action: "action",
+  permitWaitMs: "permit_wait_ms",
+  decision: "decision",
+  reason: "reason",
+  executed: "executed",
+  stopPrice: "stop_price",
+  /** The symbol-lock token of the instance working on the record (set at each submit gate). */
+  holder: "holder",
+  /** Close: the planned chunk quantities, comma list in chunk order. */
+  chunks: "chunks",
+  /** Close: JSON array of the fills of the chunks done so far (ChunkFill). */
+  chunksDone: "chunks_done",
+  /** Close: hedge leg of the orders (LONG|SHORT) or "" (one-way: reduceOnly). */
+  positionSide: "position_side",
+  /** UPDATE_SL: the protective stop this plan replaces (client id, order id, trigger, side, leg). */
+  prevStopClientOrderId: "prev_stop_client_order_id",
+  prevStopOrderId: "prev_stop_order_id",
+  prevStopPrice: "prev_stop_price",
+  prevStopSide: "prev_stop_side",
+  prevStopPositionSide: "prev_stop_position_side",
+} as const;
+
+/** One filled chunk of a close. */
+export interface ChunkFill {
+  readonly orderId: string;
+  readonly clientOrderId: string;
+  readonly executedQty: string;
+  readonly avgPrice: string;
+}
+
+export interface StoredRecord {
+  readonly record: ExecRecord;
+  readonly raw: Readonly<Record<string, string>>;
+}
+
+/** Read and decode an execution record; null when absent, throws on Redis errors. */
+export async function readRecord(redis: Redis, planId: string): Promise<StoredRecord | null> {
+  const raw = await redis.hgetall(keys.execRecord(planId));
+  if (Object.keys(raw).length === 0) return null;
+  const decoded = decodeExecRecord(raw);
+  if (!decoded.ok)
+    throw new ApplyStateError(
+      "APPLY_RECORD_MALFORMED",
+      `execution record ${planId} is malformed: ${decoded.error.message}`,
+    );
+  return { record: decoded.value, raw };
+}
+
+/** The chunk fills recorded so far (empty when none, or for a plan that is not a chunked close). */
+export function chunksDone(raw: Readonly<Record<string, string>>): ChunkFill[] {
+  const text = raw[RECORD_EXTRA.chunksDone];
+  if (text === undefined || text === "") return [];
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed))
+    throw new ApplyStateError("APPLY_RECORD_MALFORMED", "chunks_done is not a list");
+  return parsed as ChunkFill[];
+}
+
+/** The planned chunk quantities of a close (empty for a plan that has none recorded). */
+export function plannedChunks(raw: Readonly<Record<string, string>>): string[] {
+  const text = raw[RECORD_EXTRA.chunks];
+  return text === undefined || text === "" ? [] : text.split(",");
+}
+
+/**
+ * The order fields of a result for a close done in chunks: ids as comma lists in chunk order, executed_qty the
+ * sum, avg_price the quantity-weighted average (decimal arithmetic). Null when no chunk filled.
+ */
+export function sumChunks(fills: readonly ChunkFill[], side: OrderSide): ResultOrder | null {
+  if (fills.length === 0) return null;
+  if (fills.length === 1) {
+    const [f] = fills as [ChunkFill];
+    return {
+      orderId: f.orderId,
+      clientOrderId: f.clientOrderId,
+      side,
+      executedQty: f.executedQty,
+      avgPrice: f.avgPrice,
+    };
+  }
+  let qty = new Decimal(0);
+  let notional = new Decimal(0);
+  let qtyDp = 0;
+  let priceDp = 0;
+  for (const f of fills) {
+    const q = new Decimal(f.executedQty);
+    qty = qty.plus(q);
+    notional = notional.plus(q.mul(f.avgPrice));
+    qtyDp = Math.max(qtyDp, q.decimalPlaces());
+    priceDp = Math.max(priceDp, new Decimal(f.avgPrice).decimalPlaces());
+  }
+  const avg = qty.isZero() ? new Decimal(0) : notional.div(qty);
+  return {
+    orderId: fills.map((f) => f.orderId).join(","),
+    clientOrderId: fills.map((f) => f.clientOrderId).join(","),
+    side,
+    // Same number of decimals as the chunks (the venue's step); the average keeps 8 more than the prices.
+    executedQty: qty.toFixed(qtyDp),
+    avgPrice: avg.toDecimalPlaces(priceDp + 8, Decimal.ROUND_HALF_UP).toFixed(),
+  };
+}
+
+/** The result a final record stands for (recovery, or a consumer that found the plan already claimed). */
+export function resultFromRecord(stored: StoredRecord): ResultSpec {
+  const { record, raw } = stored;
+  const waitMs = Number(raw[RECORD_EXTRA.permitWaitMs]);
+  const permitWaitMs = Number.isFinite(waitMs) ? { permitWaitMs: waitMs } : {};
+  const chunked = record.side !== undefined ? sumChunks(chunksDone(raw), record.side) : null;
+  const single: ResultOrder | undefined =
+    record.orderId !== undefined && record.clientOrderId !== undefined && record.side !== undefined
+      ? {
+          orderId: record.orderId,
+          clientOrderId: record.clientOrderId,
+          side: record.side,
+          ...(record.state === "FILLED" && record.executedQty !== undefined
+            ? { executedQty: record.executedQty }
+            : {}),
+          ...(record.state === "FILLED" && record.avgPrice !== undefined
+            ? { avgPrice: record.avgPrice }
+            : {}),
+        }
+      : undefined;
+  const order = chunked ?? single;
+  const rawDecision = raw[RECORD_EXTRA.decision] ?? "";
+  const rawReason = raw[RECORD_EXTRA.reason] ?? "";
+  if (record.state === "FILLED" && rawDecision === "") {
+    return {
+      planId: record.planId,
+      symbol: record.symbol,
+      decision: "EXECUTE",
+      reason: "none",
+      detail: record.detail ?? "",
+      executed: true,
+      ...(order !== undefined ? { order } : {}),
+      ...permitWaitMs,
+    };
+  }
+  const decision: Decision = (DECISIONS as readonly string[]).includes(rawDecision)
+    ? (rawDecision as Decision)
+    : "ERROR";
+  const reason: ApplyReason = isApplyReason(rawReason) ? rawReason : "internal_error";
+  const executed = raw[RECORD_EXTRA.executed] === "1";
+  return {
+    planId: record.planId,
+    symbol: record.symbol,
+    decision,
+    reason,
+    detail: record.detail ?? "",
+    executed,
+    ...(order !== undefined && executed ? { order } : {}),
+    ...permitWaitMs,
+  };
+}
+
+/** The record of a plan whose order outcome became unknown: SUBMITTING → UNKNOWN (resolved by lookup). */
+export async function markUnknown(redis: Redis, planId: string, detail: string): Promise<void> {
+  await transitionExec(redis, {
+    planId,
+    expected: "SUBMITTING",
+    next: "UNKNOWN",
+    fields: { detail: clampDetail(detail) },
+  });
+}
+
+/** A chunk of a close filled: appended to chunks_done; the record stays SUBMITTING for the next chunk. */
+export async function recordChunkFill(
+  redis: Redis,
+  planId: string,
+  fills: readonly ChunkFill[],
+): Promise<boolean> {
+  const moved = await transitionExec(redis, {
+    planId,
+    expected: ["SUBMITTING", "UNKNOWN"],
+    next: "SUBMITTING",
+    fields: { [RECORD_EXTRA.chunksDone]: JSON.stringify(fills) },
+  });
+  return moved.outcome === "ok";
+}
+
+/** Fields noted on a CLAIMED record before any request (the previous stop of UPDATE_SL, the chunk plan). */
+export async function noteOnClaimed(
+  redis: Redis,
+  planId: string,
+  fields: Readonly<Record<string, string>>,
+  expected: ExecState | readonly ExecState[] = "CLAIMED",
+): Promise<boolean> {
+  const moved = await transitionExec(redis, { planId, expected, next: "CLAIMED", fields });
+  return moved.outcome === "ok";
+}
