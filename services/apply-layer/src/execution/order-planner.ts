@@ -147,7 +147,6 @@ export class OrderPlanner {
   }
 
   private stale(detail: string): Stop {
-    this.metrics.p33PermitDeny.inc({ reason: "other" });
     return { decision: "BLOCKED", reason: "p33_permit_stale", detail: `${detail}; re-propose` };
   }
 
