@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates docs/config-reference.md from the services' zod schemas (SPEC section 3).
+// Generates docs/config-reference.md from the services' zod schemas.
 //
 //   node scripts/gen-config-reference.mjs            write docs/config-reference.md   (pnpm docs:config)
 //   node scripts/gen-config-reference.mjs --check    exit 1 with a diff summary when the file is out of date
@@ -20,7 +20,7 @@ export const DEFAULT_OUT = join(REPO_ROOT, "docs/config-reference.md");
 export const DEFAULT_SERVICES_DIR = join(REPO_ROOT, "services");
 const RUNTIME_ENTRY = join(REPO_ROOT, "packages/runtime/dist/index.js");
 
-/** The services, in the order of SPEC section 3: code directory, title, systemd unit and env file. */
+/** The services, in pipeline order: code directory, title, systemd unit and env file. */
 export const SERVICES = [
   {
     dir: "apply-layer",

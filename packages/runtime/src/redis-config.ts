@@ -49,7 +49,7 @@ function redisUrl() {
 }
 
 /**
- * The Redis part of every service's config (SPEC §3). Choice: REDIS_SENTINELS set → Sentinel; else REDIS_URL
+ * The Redis part of every service's config. Choice: REDIS_SENTINELS set → Sentinel; else REDIS_URL
  * set → URL; else REDIS_HOST/REDIS_PORT/REDIS_DB. Spread `redisConfigShape` into a service's `z.object`.
  */
 export const redisConfigShape = {

@@ -24,7 +24,7 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 /** Legacy names accepted (canonical wins when both are set). */
 export const APPLY_ENV_ALIASES: EnvAliases = { PROMETHEUS_PORT: ["APPLY_METRICS_PORT"] };
 
-/** Every environment variable of the Apply Layer (SPEC §3.1); docs are generated from these descriptions. */
+/** Every environment variable of the Apply Layer; docs are generated from these descriptions. */
 export const applyEnvShape = {
   APPLY_MODE: envEnum(APPLY_MODES)
     .default("dry_run")

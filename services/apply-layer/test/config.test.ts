@@ -15,7 +15,7 @@ function issues(env: Record<string, string>): readonly string[] {
 }
 
 describe("apply layer config", () => {
-  it("has the SPEC §3.1 defaults", () => {
+  it("has the documented defaults", () => {
     const cfg = load({});
     expect(cfg).toMatchObject({
       mode: "dry_run",

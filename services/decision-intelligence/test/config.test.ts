@@ -4,8 +4,8 @@ import { configSchema } from "../src/config.js";
 
 const load = (env: Record<string, string>) => loadConfig(configSchema, { env, argv: [] });
 
-describe("config (SPEC §3.3)", () => {
-  it("has the spec's defaults", () => {
+describe("config", () => {
+  it("has the documented defaults", () => {
     expect(load({})).toMatchObject({
       P35_METRICS_PORT: 8046,
       METRICS_HOST: "127.0.0.1",
