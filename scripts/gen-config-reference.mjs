@@ -7,7 +7,7 @@
 //   --services-dir DIR    another services directory (default services/; tests use it)
 //
 // Each service's build must contain dist/config.js exporting `configSchema` (a zod object schema) and
-// `configAliases` (canonical name -> accepted legacy names); the variable list, defaults and descriptions come
+// `configAliases` (canonical name -> accepted alias names); the variable list, defaults and descriptions come
 // from `listEnvVars` of packages/runtime, so the reference can never drift from what the services accept.
 // Build first (`pnpm build`): the script reads dist/, not src/.
 
@@ -93,7 +93,7 @@ export async function loadServiceConfigs(opts = {}) {
     }
     if (!isAliasMap(mod.configAliases)) {
       throw new ConfigReferenceError(
-        `${shown} does not export configAliases (canonical name -> legacy names; {} when there are none): ` +
+        `${shown} does not export configAliases (canonical name -> alias names; {} when there are none): ` +
           `add it to services/${service.dir}/src/config.ts and rebuild`,
       );
     }

@@ -75,7 +75,7 @@ export const redisConfigShape = {
 export const redisConfigSchema = z.object(redisConfigShape);
 export type RedisConfig = z.infer<typeof redisConfigSchema>;
 
-/** Legacy names accepted for the Redis variables (canonical name wins when both are set). */
+/** Alias names accepted for the Redis variables (canonical name wins when both are set). */
 export const redisAliases: Readonly<Record<string, readonly string[]>> = {
   REDIS_URL: ["QUANTUM_REDIS_URL"],
   REDIS_HOST: ["QUANTUM_REDIS_HOST"],

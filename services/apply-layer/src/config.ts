@@ -21,7 +21,7 @@ import { z } from "zod";
 export const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-/** Legacy names accepted (canonical wins when both are set). */
+/** Alias names accepted (canonical wins when both are set). */
 export const APPLY_ENV_ALIASES: EnvAliases = { PROMETHEUS_PORT: ["APPLY_METRICS_PORT"] };
 
 /** Every environment variable of the Apply Layer; docs are generated from these descriptions. */

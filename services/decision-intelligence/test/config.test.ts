@@ -26,7 +26,7 @@ describe("config", () => {
     expect(load({}).P35_CONSUMER_NAME).toBeUndefined();
   });
 
-  it("accepts fractions, any-case log levels, the legacy Redis names and start ids", () => {
+  it("accepts fractions, any-case log levels, the Redis alias names and start ids", () => {
     const c = load({
       P35_SNAPSHOT_INTERVAL_SEC: "0.5",
       LOG_LEVEL: "WARNING",
