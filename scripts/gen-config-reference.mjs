@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates docs/config-reference.md from the services' zod schemas (SPEC section 3).
+// Generates docs/config-reference.md from the services' zod schemas.
 //
 //   node scripts/gen-config-reference.mjs            write docs/config-reference.md   (pnpm docs:config)
 //   node scripts/gen-config-reference.mjs --check    exit 1 with a diff summary when the file is out of date
@@ -7,7 +7,7 @@
 //   --services-dir DIR    another services directory (default services/; tests use it)
 //
 // Each service's build must contain dist/config.js exporting `configSchema` (a zod object schema) and
-// `configAliases` (canonical name -> accepted legacy names); the variable list, defaults and descriptions come
+// `configAliases` (canonical name -> accepted alias names); the variable list, defaults and descriptions come
 // from `listEnvVars` of packages/runtime, so the reference can never drift from what the services accept.
 // Build first (`pnpm build`): the script reads dist/, not src/.
 
@@ -20,7 +20,7 @@ export const DEFAULT_OUT = join(REPO_ROOT, "docs/config-reference.md");
 export const DEFAULT_SERVICES_DIR = join(REPO_ROOT, "services");
 const RUNTIME_ENTRY = join(REPO_ROOT, "packages/runtime/dist/index.js");
 
-/** The services, in the order of SPEC section 3: code directory, title, systemd unit and env file. */
+/** The services, in pipeline order: code directory, title, systemd unit and env file. */
 export const SERVICES = [
   {
     dir: "apply-layer",
@@ -93,7 +93,7 @@ export async function loadServiceConfigs(opts = {}) {
     }
     if (!isAliasMap(mod.configAliases)) {
       throw new ConfigReferenceError(
-        `${shown} does not export configAliases (canonical name -> legacy names; {} when there are none): ` +
+        `${shown} does not export configAliases (canonical name -> alias names; {} when there are none): ` +
           `add it to services/${service.dir}/src/config.ts and rebuild`,
       );
     }

@@ -19,7 +19,7 @@ const CRASH_DAY_PENDING = [
 ];
 
 /**
- * `pnpm bench`: SPEC §6 figures against a bench-owned redis-server and the real service processes.
+ * `pnpm bench`: the performance figures against a bench-owned redis-server and the real service processes.
  * `pnpm bench --crash-day`: the crash-day phase alone (FakeBinance with the venue's real limits).
  */
 async function main(): Promise<number> {

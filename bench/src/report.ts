@@ -6,7 +6,7 @@ import type { PagePhaseResult } from "./phase-page.js";
 import type { StackPhaseResult } from "./phase-stack.js";
 import { round } from "./stats.js";
 
-/** One printed figure with its SPEC §6 target (null = informational, no target). */
+/** One printed figure with its target (null = informational, no target). */
 export interface Figure {
   readonly id: string;
   readonly label: string;
@@ -47,7 +47,7 @@ export interface PhaseResults {
 
 const SERVICES = ["apply-layer", "position-state-brain", "decision-intelligence"] as const;
 
-/** Every figure of SPEC §6 (and the informational ones around them), in print order. */
+/** Every figure with a target (and the informational ones around them), in print order. */
 export function figures(p: PhaseResults): Figure[] {
   const ms = (v: number) => round(v, 3);
   const peak = {
@@ -208,7 +208,7 @@ function num(v: number, unit: string): string {
   return `${unit === "MB" ? v.toFixed(1) : v.toFixed(2)} ${unit}`;
 }
 
-/** The printed table: figure, value, SPEC §6 target, PASS/MISS. */
+/** The printed table: figure, value, target, PASS/MISS. */
 export function table(figs: readonly Figure[]): string {
   const rows = figs.map((f) => [
     f.label,
@@ -218,7 +218,7 @@ export function table(figs: readonly Figure[]): string {
       : `${f.target.op === "==" ? "=" : f.target.op === "<=" ? "<=" : ">="} ${num(f.target.value, f.unit)}`,
     f.pass === null ? "" : f.pass ? "PASS" : "MISS",
   ]);
-  const head = ["figure", "value", "SPEC §6 target", ""];
+  const head = ["figure", "value", "target", ""];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells

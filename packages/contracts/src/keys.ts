@@ -1,11 +1,11 @@
 /**
- * Every Redis key and stream name of SPEC §2. Nothing else in the repo concatenates key strings.
+ * Every Redis key and stream name of the system. Nothing else in the repo concatenates key strings.
  * Names are exact: upstream producers, operator scripts and dashboards speak them.
  */
 
 const Q = "quantum";
 
-/** Streams (SPEC §2.1). */
+/** Streams. */
 export const streams = {
   applyPlan: `${Q}:stream:apply.plan`,
   applyResult: `${Q}:stream:apply.result`,
@@ -17,7 +17,7 @@ export const streams = {
   audit: `${Q}:audit`,
 } as const;
 
-/** Consumer groups (SPEC §2.1). */
+/** Consumer groups. */
 export const groups = {
   governor: "governor",
   p33: "p33",
@@ -26,7 +26,7 @@ export const groups = {
   apply: "apply",
 } as const;
 
-/** Default approximate MAXLEN of every XADD (SPEC §2). */
+/** Default approximate MAXLEN of every XADD. */
 export const DEFAULT_STREAM_MAXLEN = 10_000;
 /** MAXLEN of the P3.5 alert stream. */
 export const ALERT_STREAM_MAXLEN = 1_000;
@@ -34,9 +34,9 @@ export const ALERT_STREAM_MAXLEN = 1_000;
 export const AUDIT_STREAM_MAXLEN = 100_000;
 
 export const keys = {
-  // §2.2 proposals
+  // proposals
   harvestProposal: (symbol: string) => `${Q}:harvest:proposal:${symbol}`,
-  // §2.4 permits
+  // permits
   governorPermit: (planId: string) => `${Q}:permit:${planId}`,
   p33Permit: (planId: string) => `${Q}:permit:p33:${planId}`,
   governorBlock: (planId: string) => `${Q}:governor:block:${planId}`,
@@ -69,7 +69,7 @@ export const keys = {
    * instance that finds it renewed refuses to start under the same name.
    */
   consumerHeartbeat: (service: string, consumer: string) => `${Q}:service:${service}:consumer:${consumer}`,
-  // §2.5 control keys
+  // control keys
   killSwitch: `${Q}:global:kill_switch`,
   killSwitchReason: `${Q}:global:kill_switch:reason`,
   killSwitchBy: `${Q}:global:kill_switch:by`,
@@ -86,7 +86,7 @@ export const keys = {
   auditLastSeen: `${Q}:audit:last_seen`,
   reconcileHold: (symbol: string) => `${Q}:reconcile:hold:${symbol}`,
   cooldownLastExecTs: (symbol: string) => `${Q}:cooldown:last_exec_ts:${symbol}`,
-  // §2.6 positions
+  // positions
   positionSnapshot: (symbol: string) => `${Q}:position:snapshot:${symbol}`,
   positionLedger: (symbol: string) => `${Q}:position:ledger:${symbol}`,
   positionView: (symbol: string) => `${Q}:position:${symbol}`,
@@ -98,7 +98,7 @@ export const keys = {
   paperPosition: (symbol: string) => `${Q}:paper:position:${symbol}`,
   paperOrder: (clientOrderId: string) => `${Q}:paper:order:${clientOrderId}`,
   paperOrderSeq: `${Q}:paper:order_seq`,
-  // §2.8 P3.5
+  // P3.5
   p35Bucket: (yyyymmddhhmm: string) => `${Q}:p35:bucket:${yyyymmddhhmm}`,
   p35DecisionCounts: (window: string) => `${Q}:p35:decision:counts:${window}`,
   p35ReasonTop: (window: string) => `${Q}:p35:reason:top:${window}`,

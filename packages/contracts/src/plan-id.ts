@@ -75,7 +75,7 @@ export interface PlanIdParts {
   readonly computedAtUtc: string;
 }
 
-/** The string that is hashed: `SYMBOL:action:kill_score(6 decimals):new_sl:computed_at_utc` (SPEC §2.2). */
+/** The string that is hashed: `SYMBOL:action:kill_score(6 decimals):new_sl:computed_at_utc`. */
 export function planIdInput(p: PlanIdParts): string {
   const newSl =
     p.newSlProposed === null || p.newSlProposed === undefined ? "None" : pyFloatRepr(p.newSlProposed);

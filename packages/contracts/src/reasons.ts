@@ -1,5 +1,5 @@
 /**
- * Bounded reason codes (SPEC §5). Every reason written to a result, a permit or a metric label comes from
+ * Bounded reason codes. Every reason written to a result, a permit or a metric label comes from
  * one of these lists. Exchange error codes and other free text go to `detail`, never into a reason.
  */
 
@@ -64,11 +64,11 @@ export const P33_ALLOW_REASON = "sanity_checks_passed" as const;
 export const ALERT_SEVERITIES = ["MEDIUM", "HIGH", "CRITICAL"] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
-/** Reasons P3.5 raises for decision-mix conditions (seed 004 action guide). */
+/** Reasons P3.5 raises for decision-mix conditions (the action-mapping guide, docs/operations/p35-action-mapping.md). */
 export const P35_MIX_ALERT_REASONS = ["execute_rate_low", "blocked_rate_high", "error_rate_high"] as const;
 export type P35MixAlertReason = (typeof P35_MIX_ALERT_REASONS)[number];
 
-/** Outcomes of the consume script (SPEC §2.4). */
+/** Outcomes of the consume script. */
 export const CONSUME_OUTCOMES = [
   "ok",
   "kill_switch_active",
@@ -80,7 +80,7 @@ export const CONSUME_OUTCOMES = [
 ] as const;
 export type ConsumeOutcome = (typeof CONSUME_OUTCOMES)[number];
 
-/** Execution record states (SPEC §3.1). */
+/** Execution record states. */
 export const EXEC_STATES = ["CLAIMED", "SUBMITTING", "FILLED", "REJECTED", "UNKNOWN", "DONE"] as const;
 export type ExecState = (typeof EXEC_STATES)[number];
 
@@ -93,7 +93,7 @@ export type ExchangeVenue = (typeof EXCHANGE_VENUES)[number];
 export const TRADING_STATES = ["ACTIVE", "REDUCE_ONLY", "HALTED"] as const;
 export type TradingState = (typeof TRADING_STATES)[number];
 
-/** `apply_executed_total{status}` label values (SPEC §3.1). */
+/** `apply_executed_total{status}` label values. */
 export const EXECUTED_STATUSES = [
   "success",
   "kill_switch",

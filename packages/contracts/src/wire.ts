@@ -17,7 +17,7 @@ export interface FieldCodec<T> {
 export const FLOAT_STRING_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 /** Binance symbols: upper-case ASCII letters, digits, `_`, and letters without case (CJK listings). */
 export const SYMBOL_RE = /^[A-Z0-9_\p{Lo}]{1,40}$/u;
-/** Deterministic client order id (SPEC §3.1): at most 36 chars of `[.A-Z:/a-z0-9_-]`. */
+/** Deterministic client order id: at most 36 chars of `[.A-Z:/a-z0-9_-]`. */
 export const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 /** Bounded reason codes: lower-case words joined by `_`, `:` between a code and its qualifier. */
 export const REASON_CODE_RE = /^[a-z0-9_:]{1,128}$/;

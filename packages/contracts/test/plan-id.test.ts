@@ -6,7 +6,7 @@ import { computePlanId, formatKillScore, planIdInput, pyFloatRepr, pyFormatFixed
 
 const sha16 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex").slice(0, 16);
 
-describe("plan_id (SPEC §2.2)", () => {
+describe("plan_id", () => {
   it("hashes the raw check strings to the published ids", () => {
     expect(sha16("BTCUSDT:FULL_CLOSE_PROPOSED:0.310000:0.0:2026-02-01T06:50:00Z")).toBe("ba3cbf84bf17f3a2");
     expect(sha16("ETHUSDT:PARTIAL_50:0.200000:None:2026-02-01T06:50:00Z")).toBe("9e5a2b596b707866");

@@ -159,7 +159,7 @@ const plan: ApplyPlan = {
 };
 
 describe("ApplyPlan", () => {
-  it("writes the SPEC field names with source, v and reduceOnly", () => {
+  it("writes the contract's field names with source, v and reduceOnly", () => {
     expect(encodeApplyPlan(plan)).toEqual({
       plan_id: "ba3cbf84bf17f3a2",
       symbol: "BTCUSDT",

@@ -154,7 +154,7 @@ describe("positions", () => {
 });
 
 describe("P35Alert", () => {
-  it("writes the seed roadmap schema", () => {
+  it("writes the alert hash fields as strings", () => {
     const alert = {
       window: "5m" as const,
       reason: "p33_permit_denied",

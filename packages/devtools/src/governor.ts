@@ -65,7 +65,7 @@ export interface DevGovernorOptions {
   denySymbols?: readonly string[];
   /** Wait this long before answering each batch of plans (ms); default 0. */
   delayMs?: number;
-  /** TTL of permits and block records; default 60 s (SPEC §2.4). */
+  /** TTL of permits and block records; default 60 s. */
   permitTtlSec?: number;
   /** Where the group starts when it is created; default "$" (new plans only). */
   startId?: string;

@@ -41,7 +41,7 @@ function errText(err: unknown): string {
 }
 
 /**
- * A paper venue on Redis (SPEC §2.6): positions in quantum:paper:position:<SYMBOL>, orders by client id in
+ * A paper venue on Redis: positions in quantum:paper:position:<SYMBOL>, orders by client id in
  * quantum:paper:order:<id>, fills on quantum:paper:orders. MARKET orders fill at the stored mark price
  * through one Lua script (compare-and-set on the position), so a client order id fills at most once even
  * when submitted concurrently from several processes. One-way position mode.

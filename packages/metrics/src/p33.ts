@@ -7,7 +7,7 @@ export const PERMIT_LATENCY_BUCKETS = [
   0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ] as const;
 
-/** P3.3 Position State Brain metrics (SPEC §3.2). */
+/** P3.3 Position State Brain metrics. */
 export interface P33Metrics {
   /** p33_permit_allow_total{symbol} */
   permitAllow: Counter<"symbol">;

@@ -55,7 +55,7 @@ describe("createServiceRegistry", () => {
 });
 
 describe("createApplyMetrics", () => {
-  it("registers every SPEC §3.1 metric with HELP and pre-initialised bounded labels", async () => {
+  it("registers every Apply Layer metric with HELP and pre-initialised bounded labels", async () => {
     const registry = createServiceRegistry(identity);
     const m = createApplyMetrics(registry);
     m.executed.inc({ status: "success" });
@@ -111,7 +111,7 @@ describe("createApplyMetrics", () => {
 });
 
 describe("createP33Metrics", () => {
-  it("registers every SPEC §3.2 metric and zero series for allowlisted symbols", async () => {
+  it("registers every P3.3 metric and zero series for allowlisted symbols", async () => {
     const registry = createServiceRegistry({ ...identity, service: "position-state-brain" });
     const m = createP33Metrics(registry, { symbols: ["BTCUSDT", "ETHUSDT"] });
     m.permitDeny.inc({ reason: "no_position", symbol: "ETHUSDT" });

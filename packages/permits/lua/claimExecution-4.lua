@@ -1,5 +1,5 @@
 --[[
-  Claim the execution of a plan without permits: the TESTNET bypass path (SPEC §3.1, never in production).
+  Claim the execution of a plan without permits: the TESTNET bypass path (never in production).
   Same kill switch, trading state and execution-record rules as consumePermits-6.lua.
 
   Input:

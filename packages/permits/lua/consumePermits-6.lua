@@ -1,5 +1,5 @@
 --[[
-  Consume both permits of a plan atomically (SPEC §2.4).
+  Consume both permits of a plan atomically.
 
   Input:
     KEYS[1] Governor permit key      quantum:permit:<plan_id>            (string, JSON)

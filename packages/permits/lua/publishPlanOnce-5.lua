@@ -1,5 +1,5 @@
 --[[
-  Publish a plan to apply.plan exactly once per plan_id, optionally with its result (SPEC §2.3, §2.7).
+  Publish a plan to apply.plan exactly once per plan_id, optionally with its result.
 
   Input:
     KEYS[1] plan marker              quantum:apply:plan_published:<plan_id>     (string)

@@ -1,5 +1,5 @@
 --[[
-  Publish the one result of a plan to apply.result (SPEC §2.7: exactly one result per plan_id).
+  Publish the one result of a plan to apply.result (exactly one result per plan_id).
 
   Input:
     KEYS[1] result marker            quantum:apply:result_published:<plan_id>   (string)

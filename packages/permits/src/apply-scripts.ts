@@ -4,8 +4,9 @@ import { PermitScriptLoadError } from "./permit-script-load-error.js";
 import { DEFAULT_LUA_DIR } from "./scripts.js";
 
 /**
- * The Apply Layer's publish-once and symbol-lock scripts (same `lua/` dir as the permit scripts, loaded
- * and registered separately so the permit script set stays as it is).
+ * The Apply Layer's publish-once and symbol-lock scripts (same `lua/` dir as the permit scripts). They are
+ * loaded and registered on their own: only the code that publishes plans and results or holds symbol locks
+ * needs them, while every permit user needs the permit scripts.
  */
 export const APPLY_SCRIPTS = {
   publishPlanOnce: { file: "publishPlanOnce-5.lua", command: "quantumPublishPlanOnce", numberOfKeys: 5 },

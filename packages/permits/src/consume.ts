@@ -34,7 +34,7 @@ export interface TransitionParams {
   nowMs?: number;
 }
 
-/** "1" when a missing kill-switch key halts: only in production (SPEC §2.5). */
+/** "1" when a missing kill-switch key halts: only in production. */
 export function missingKillSwitchHaltsArg(mode: ApplyMode): "0" | "1" {
   return mode === "production" ? "1" : "0";
 }
@@ -56,7 +56,7 @@ function checkCommon(p: ConsumeParams): { now: string; ttl: string } {
 }
 
 /**
- * One atomic consume attempt (SPEC §2.4): kill switch, trading state, both permits, execution record; on
+ * One atomic consume attempt: kill switch, trading state, both permits, execution record; on
  * success both permits are deleted and the execution record is CLAIMED (and listed in keys.execOpen). Contents are judged by the caller.
  */
 export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<ConsumeResult> {

@@ -1,6 +1,6 @@
 import { APPLY_MODES, type ApplyMode, type TradingState } from "@quantum/contracts";
 
-/** One row of the kill-switch rule (SPEC §2.5). `value: null` = the key is missing. */
+/** One row of the kill-switch rule. `value: null` = the key is missing. */
 export interface KillSwitchCase {
   readonly value: string | null;
   readonly mode: ApplyMode;

@@ -2,7 +2,7 @@ import { type ApplyMode, keys, type TradingState } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 
 /**
- * TypeScript twin of the rule inside the Lua scripts (SPEC §2.5): the value is trimmed (ASCII whitespace,
+ * TypeScript twin of the rule inside the Lua scripts: the value is trimmed (ASCII whitespace,
  * like Lua's %s) and lower-cased; `false|0|no|off` = armed; `true|1|yes|on` and every other value = halted;
  * a missing key halts only in production.
  */
@@ -13,7 +13,7 @@ export function killSwitchHalts(value: string | null, mode: ApplyMode): boolean 
 }
 
 /**
- * Trading state of a raw value (SPEC §2.5): missing = ACTIVE; trimmed and case-insensitive; an unknown
+ * Trading state of a raw value: missing = ACTIVE; trimmed and case-insensitive; an unknown
  * value is treated as HALTED (fail closed).
  */
 export function parseTradingState(value: string | null): TradingState {

@@ -344,7 +344,7 @@ export class PermitWaiter {
 }
 
 /**
- * Wait for both permits of a plan and consume them atomically (SPEC §3.1). Uses `waiter` when given (it must
+ * Wait for both permits of a plan and consume them atomically. Uses `waiter` when given (it must
  * wrap the same client), else the process-wide `PermitWaiter.shared(redis)`.
  */
 export function waitAndConsumePermits(

@@ -129,7 +129,7 @@ describe("consumePermits-6.lua", () => {
     expect(await redis.hget(keys.execRecord(planId), "state")).toBe("FILLED");
   });
 
-  it("missing permits are reported before an existing execution record (SPEC order)", async () => {
+  it("missing permits are reported before an existing execution record (the documented order)", async () => {
     await redis.set(keys.killSwitch, "false");
     const planId = newPlanId();
     await redis.hset(keys.execRecord(planId), { state: "CLAIMED" });

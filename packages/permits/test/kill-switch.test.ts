@@ -35,7 +35,7 @@ const label = (c: { value: string | null; mode: string }): string =>
   `${JSON.stringify(c.value)} in ${c.mode}`;
 
 describe("the shared kill-switch table", () => {
-  it("covers the SPEC rows", () => {
+  it("covers every row of the kill-switch rule", () => {
     const find = (value: string | null, mode: string) =>
       KILL_SWITCH_CASES.find((c) => c.value === value && c.mode === mode)?.halted;
     for (const v of ["true", "TRUE", "1", "yes", "on", " On "]) expect(find(v, "paper")).toBe(true);

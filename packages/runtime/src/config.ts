@@ -5,7 +5,7 @@ import { ConfigError } from "./config-error.js";
 import { redisAliases } from "./redis-config.js";
 
 export type EnvSource = Record<string, string | undefined>;
-/** canonical name → accepted legacy names (e.g. { PROMETHEUS_PORT: ["APPLY_METRICS_PORT"] }). */
+/** canonical name → accepted alias names (e.g. { PROMETHEUS_PORT: ["APPLY_METRICS_PORT"] }). */
 export type EnvAliases = Readonly<Record<string, readonly string[]>>;
 
 export interface LoadConfigOptions {
@@ -13,7 +13,7 @@ export interface LoadConfigOptions {
   env?: EnvSource;
   /** Command-line arguments; `--env-file PATH` / `--env-file=PATH` are honoured. Defaults to process.argv.slice(2). */
   argv?: readonly string[];
-  /** Extra legacy names; the Redis ones (QUANTUM_REDIS_*) are always included. */
+  /** Extra alias names; the Redis ones (QUANTUM_REDIS_*) are always included. */
   aliases?: EnvAliases;
 }
 
@@ -44,12 +44,12 @@ function clean(src: EnvSource): Record<string, string> {
   return out;
 }
 
-/** Map legacy names onto canonical ones within one source; the canonical name wins when both are set. */
+/** Map alias names onto canonical ones within one source; the canonical name wins when both are set. */
 function applyAliases(src: Record<string, string>, aliases: EnvAliases): Record<string, string> {
   const out = { ...src };
-  for (const [canonical, legacy] of Object.entries(aliases)) {
+  for (const [canonical, names] of Object.entries(aliases)) {
     if (out[canonical] !== undefined) continue;
-    for (const name of legacy) {
+    for (const name of names) {
       const v = src[name];
       if (v !== undefined) {
         out[canonical] = v;
@@ -68,7 +68,7 @@ function mergeAliases(extra: EnvAliases | undefined): EnvAliases {
 
 /**
  * The environment a service sees: values of the --env-file(s) as defaults, the real environment on top,
- * legacy names mapped to canonical ones per source (so a legacy name in the real environment still beats a
+ * alias names mapped to canonical ones per source (so an alias in the real environment still beats a
  * canonical one in the file).
  */
 export function resolveEnv(opts: LoadConfigOptions = {}): { env: Record<string, string>; issues: string[] } {
@@ -118,7 +118,7 @@ export interface EnvVarDoc {
   default: string | undefined;
   required: boolean;
   description: string;
-  /** Legacy names also accepted. */
+  /** Alias names also accepted. */
   aliases: string[];
 }
 

@@ -49,7 +49,7 @@ function redisUrl() {
 }
 
 /**
- * The Redis part of every service's config (SPEC §3). Choice: REDIS_SENTINELS set → Sentinel; else REDIS_URL
+ * The Redis part of every service's config. Choice: REDIS_SENTINELS set → Sentinel; else REDIS_URL
  * set → URL; else REDIS_HOST/REDIS_PORT/REDIS_DB. Spread `redisConfigShape` into a service's `z.object`.
  */
 export const redisConfigShape = {
@@ -75,7 +75,7 @@ export const redisConfigShape = {
 export const redisConfigSchema = z.object(redisConfigShape);
 export type RedisConfig = z.infer<typeof redisConfigSchema>;
 
-/** Legacy names accepted for the Redis variables (canonical name wins when both are set). */
+/** Alias names accepted for the Redis variables (canonical name wins when both are set). */
 export const redisAliases: Readonly<Record<string, readonly string[]>> = {
   REDIS_URL: ["QUANTUM_REDIS_URL"],
   REDIS_HOST: ["QUANTUM_REDIS_HOST"],

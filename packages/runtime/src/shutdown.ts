@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 
 export interface ShutdownOptions {
-  /** Upper bound for all handlers together; default 10 000 ms (SPEC §3: exit within 10 s). */
+  /** Upper bound for all handlers together; default 10 000 ms (exit within 10 s). */
   timeoutMs?: number;
   /** Signals to listen to; default SIGTERM and SIGINT. */
   signals?: readonly NodeJS.Signals[];

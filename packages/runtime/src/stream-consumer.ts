@@ -82,7 +82,7 @@ function errorText(err: unknown): string {
 }
 
 /**
- * A consumer-group reader with SPEC §2.1 semantics: own pending entries first (ID 0), then new ones (>);
+ * A consumer-group reader: own pending entries first (ID 0), then new ones (>);
  * XAUTOCLAIM janitor for entries of dead consumers; malformed entries dead-lettered and ACKed; ACK only what
  * the handler confirmed, one XACK per batch; retries with backoff; survives Redis outages; graceful stop().
  */

@@ -22,7 +22,7 @@ export function xaddArgs(
   return [stream, "MAXLEN", "~", String(maxlen), "*", ...flatten(fields)];
 }
 
-/** XADD with `MAXLEN ~ maxlen` (SPEC §2); resolves to the entry id. */
+/** XADD with `MAXLEN ~ maxlen`; resolves to the entry id. */
 export async function xaddCapped(
   redis: Redis,
   stream: string,
@@ -76,7 +76,7 @@ export function deadLetterFields(input: DeadLetterInput, nowMs: number = Date.no
   };
 }
 
-/** Write one entry to `quantum:stream:deadletter` (SPEC §2.1); resolves to the dead-letter entry id. */
+/** Write one entry to `quantum:stream:deadletter`; resolves to the dead-letter entry id. */
 export function deadLetter(redis: Redis, input: DeadLetterInput): Promise<string> {
   return xaddCapped(redis, streams.deadLetter, deadLetterFields(input));
 }
@@ -101,7 +101,7 @@ export async function ensureGroup(
   }
 }
 
-/** Stable consumer name `<hostname>-<service>` unless overridden (SPEC §2.1). */
+/** Stable consumer name `<hostname>-<service>` unless overridden. */
 export function consumerName(service: string, override?: string): string {
   const o = override?.trim();
   return o !== undefined && o !== "" ? o : `${hostname()}-${service}`;

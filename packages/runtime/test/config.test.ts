@@ -139,7 +139,7 @@ describe("loadConfig", () => {
     ]);
   });
 
-  it("accepts legacy names; the canonical one wins when both are set", () => {
+  it("accepts alias names; the canonical one wins when both are set", () => {
     const legacy = load({
       BINANCE_API_KEY: "k",
       QUANTUM_REDIS_HOST: "h1",

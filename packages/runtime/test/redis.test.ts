@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe("createRedis", () => {
-  it("connects by host/port/db (legacy names too) and exposes the db", async () => {
+  it("connects by host/port/db (alias names too) and exposes the db", async () => {
     const c = open({
       QUANTUM_REDIS_HOST: server.host,
       QUANTUM_REDIS_PORT: String(server.port),

@@ -12,7 +12,7 @@ export interface ServiceDef {
   readonly name: ServiceName;
   /** Entry relative to the repo root. */
   readonly entry: string;
-  /** Default metrics port (SPEC §3) and the variable that sets it. */
+  /** Default metrics port and the variable that sets it. */
   readonly defaultPort: number;
   readonly portVar: string;
   readonly logLevelVar: string;
@@ -98,7 +98,7 @@ export interface ChildEnvInput {
   readonly ports: Readonly<Record<ServiceName, number>>;
 }
 
-/** Defaults of the demo stack: fast polls so the demo moves, everything else as SPEC §3. */
+/** Defaults of the demo stack: fast polls so the demo moves, everything else at the services' defaults. */
 function stackDefaults(name: ChildName, i: ChildEnvInput): Record<string, string> {
   switch (name) {
     case "apply-layer":
@@ -120,7 +120,7 @@ function stackDefaults(name: ChildName, i: ChildEnvInput): Record<string, string
 
 /**
  * Node flags of the three services, as in their systemd units. A small young generation keeps an idle service
- * under the 80 MB RSS target of SPEC §6 (node's default of 16 MiB holds ~10 MB more): 2 MiB for the Apply
+ * under the 80 MB RSS target (node's default of 16 MiB holds ~10 MB more): 2 MiB for the Apply
  * Layer and P3.3, which are idle most of the time; 4 MiB for P3.5, whose batch drain allocates many
  * short-lived objects (at 2 MiB its throughput drops by a quarter, below the 50,000 results/s target).
  */

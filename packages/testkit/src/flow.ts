@@ -8,7 +8,7 @@ import {
 import type { Redis } from "ioredis";
 
 /**
- * Test helpers for the flow of SPEC §1, shared by the Apply Layer tests, the e2e suite and the reliability
+ * Test helpers for the proposal → plan → permits → result flow, shared by the Apply Layer tests, the e2e suite and the reliability
  * suite: proposals in the two intake forms, and stream reads.
  */
 

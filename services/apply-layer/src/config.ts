@@ -21,10 +21,10 @@ import { z } from "zod";
 export const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-/** Legacy names accepted (canonical wins when both are set). */
+/** Alias names accepted (canonical wins when both are set). */
 export const APPLY_ENV_ALIASES: EnvAliases = { PROMETHEUS_PORT: ["APPLY_METRICS_PORT"] };
 
-/** Every environment variable of the Apply Layer (SPEC §3.1); docs are generated from these descriptions. */
+/** Every environment variable of the Apply Layer; docs are generated from these descriptions. */
 export const applyEnvShape = {
   APPLY_MODE: envEnum(APPLY_MODES)
     .default("dry_run")

@@ -16,7 +16,7 @@ export interface LockHold {
 /**
  * The Redis symbol locks of this process (one plan in flight per symbol across instances). Tokens are
  * `<consumer>:<boot id>:<n>`: a restarted instance (same stable consumer name) takes over the locks its
- * killed predecessor left behind instead of waiting for them to expire.
+ * killed earlier run left behind instead of waiting for them to expire.
  */
 export class SymbolLocks {
   private readonly bootId = randomBytes(6).toString("hex");

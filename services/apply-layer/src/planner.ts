@@ -8,7 +8,7 @@ import {
 } from "@quantum/contracts";
 
 /**
- * Planning (SPEC §3.1): the gates in their order, each a small named check, first match wins. Pure: every
+ * Planning: the gates in their order, each a small named check, first match wins. Pure: every
  * input is passed in, nothing is read or written here.
  */
 
@@ -22,7 +22,7 @@ export const CLOSE_FRACTIONS: Readonly<Record<CloseAction, string>> = {
   PARTIAL_50: "0.5",
 };
 
-/** Step names of the plan's `steps` (seed log: "Executing step CLOSE_PARTIAL_75"). */
+/** Step names of the plan's `steps` (logged as "Executing step CLOSE_PARTIAL_75"). */
 const STEP_NAMES: Readonly<Record<CloseAction, string>> = {
   FULL_CLOSE_PROPOSED: "CLOSE_FULL",
   PARTIAL_75: "CLOSE_PARTIAL_75",
@@ -92,7 +92,7 @@ export const checkUpdateSl: Check = (p) =>
 export const checkKnownAction: Check = (p) =>
   isCloseAction(p.action) || p.action === "UPDATE_SL" ? null : stop("ERROR", "unknown_action");
 
-/** The gates of SPEC §3.1 in order. */
+/** The planning gates in order. */
 export const GATES: readonly Check[] = [
   checkEnvKillSwitch,
   checkAllowlist,

@@ -37,7 +37,7 @@ export interface ResultSpec {
   readonly stepsResults?: readonly JsonValue[];
 }
 
-/** Build the apply.result entry of a plan (SPEC §2.7). */
+/** Build the apply.result entry of a plan. */
 export function buildResult(spec: ResultSpec, mode: ApplyMode, nowSec: number): ApplyResult {
   const o = spec.order;
   return {

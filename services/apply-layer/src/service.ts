@@ -51,7 +51,7 @@ const DRAIN_MS = 7000;
 
 /**
  * Wire the Apply Layer: a live exchange is created (host allowlist, credentials) before any connection is
- * opened; then Redis, metrics server, startup recovery, and only then intake (SPEC §3, §3.1).
+ * opened; then Redis, metrics server, startup recovery, and only then intake.
  */
 export async function startApplyService(o: StartApplyServiceOptions): Promise<ApplyService> {
   const { cfg, log } = o;

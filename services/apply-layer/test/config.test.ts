@@ -15,7 +15,7 @@ function issues(env: Record<string, string>): readonly string[] {
 }
 
 describe("apply layer config", () => {
-  it("has the SPEC §3.1 defaults", () => {
+  it("has the documented defaults", () => {
     const cfg = load({});
     expect(cfg).toMatchObject({
       mode: "dry_run",
@@ -36,7 +36,7 @@ describe("apply layer config", () => {
     expect([...cfg.allowlist]).toEqual(["BTCUSDT"]);
   });
 
-  it("accepts fractions, legacy names and case-insensitive values", () => {
+  it("accepts fractions, alias names and case-insensitive values", () => {
     const cfg = load({
       APPLY_MODE: "PAPER",
       APPLY_POLL_SEC: "0.5",

@@ -29,7 +29,7 @@ function proposal(over: Partial<HarvestProposal> = {}): HarvestProposal {
   };
 }
 
-describe("planning gates (SPEC §3.1, first match wins)", () => {
+describe("planning gates (first match wins)", () => {
   it.each([
     [
       "env kill switch",
@@ -93,7 +93,7 @@ describe("planning gates (SPEC §3.1, first match wins)", () => {
     }
   });
 
-  it("has the eight gates of the SPEC", () => {
+  it("has the eight planning gates in order", () => {
     expect(GATES).toHaveLength(8);
   });
 });

@@ -111,7 +111,7 @@ describe("refusals before any connection", () => {
 });
 
 describe("a running Apply Layer", () => {
-  it("exports every SPEC §3.1 metric, health, readiness and its status key; SIGTERM finishes the plan in flight", async () => {
+  it("exports every Apply Layer metric, health, readiness and its status key; SIGTERM finishes the plan in flight", async () => {
     const r = redis.client(0);
     await r.set(keys.killSwitch, "false");
     const apply = await startApply(redis, { APPLY_PERMIT_WAIT_MS: "2500" });

@@ -43,7 +43,7 @@ export interface AlertCandidate {
 /** The window of the gate alert (P3.5.1 roadmap: top reason of the 5m window). */
 export const GATE_ALERT_WINDOW: P35Window = "5m";
 
-/** Decision-mix conditions of the seed's action guide, each raised as its own reason with severity HIGH. */
+/** Decision-mix conditions of the action-mapping guide, each raised as its own reason with severity HIGH. */
 export const MIX_ALERT_RULES: ReadonlyArray<{
   reason: P35MixAlertReason;
   window: P35Window;

@@ -9,7 +9,7 @@ import {
 import { NormalizeError } from "./normalize-error.js";
 import { MAX_BUCKET_MS, MIN_BUCKET_MS } from "./time.js";
 
-/** Decisions P3.5 counts: the four of SPEC §2.7 plus UNKNOWN for anything it cannot map. */
+/** Decisions P3.5 counts: the four an apply.result can carry plus UNKNOWN for anything it cannot map. */
 export const P35_DECISIONS = ["EXECUTE", "SKIP", "BLOCKED", "ERROR", "UNKNOWN"] as const;
 export type P35Decision = (typeof P35_DECISIONS)[number];
 
@@ -18,7 +18,7 @@ export interface NormalizedResult {
   readonly decision: P35Decision;
   /** The `decision` text as received (trimmed, at most MAX_RAW_DECISION_CHARS); "" when absent. */
   readonly rawDecision: string;
-  /** Bounded reason code (SPEC §5), `none` on success or when no reason was given. */
+  /** Bounded reason code, `none` on success or when no reason was given. */
   readonly reason: string;
   /** Free text cut from the reason (or the entry's `detail`), at most MAX_DETAIL_CHARS. */
   readonly detail: string;
@@ -32,7 +32,7 @@ export interface NormalizedResult {
 
 export type NormalizeResult = { ok: true; value: NormalizedResult } | { ok: false; error: NormalizeError };
 
-/** Longest field value accepted (the longest JSON field of SPEC §2.7); larger entries are dead-lettered. */
+/** Longest field value accepted (the longest JSON field of an apply.result); larger entries are dead-lettered. */
 export const MAX_FIELD_CHARS = 65_536;
 /** Most fields an entry may have. */
 export const MAX_FIELDS = 256;
@@ -158,7 +158,7 @@ function checkShape(fields: unknown): Readonly<Record<string, string>> | Normali
 }
 
 /**
- * Normalize one apply.result entry from this Apply Layer or an older producer (SPEC §3.3). Total: never throws;
+ * Normalize one apply.result entry from this Apply Layer or an older producer. Total: never throws;
  * entries P3.5 cannot count (not a field map, an oversized field, a malformed symbol, no usable time and no
  * stream id) come back as a NormalizeError for the dead-letter stream.
  *

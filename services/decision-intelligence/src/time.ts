@@ -1,4 +1,4 @@
-/** UTC minute arithmetic of the P3.5 buckets (SPEC §2.8: `quantum:p35:bucket:<YYYYMMDDHHMM UTC>`). */
+/** UTC minute arithmetic of the P3.5 buckets (`quantum:p35:bucket:<YYYYMMDDHHMM UTC>`). */
 
 export const MS_PER_MINUTE = 60_000;
 
@@ -12,7 +12,7 @@ export function minuteOf(epochMs: number): number {
   return Math.floor(epochMs / MS_PER_MINUTE);
 }
 
-/** `YYYYMMDDHHMM` of a UTC minute index. Never local time (SPEC §9). */
+/** `YYYYMMDDHHMM` of a UTC minute index. Never local time. */
 export function bucketId(minute: number): string {
   const iso = new Date(minute * MS_PER_MINUTE).toISOString(); // 2026-02-01T06:50:00.000Z
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}`;

@@ -4,8 +4,8 @@ import { configSchema } from "../src/config.js";
 
 const load = (env: Record<string, string>) => loadConfig(configSchema, { env, argv: [] });
 
-describe("config (SPEC §3.3)", () => {
-  it("has the spec's defaults", () => {
+describe("config", () => {
+  it("has the documented defaults", () => {
     expect(load({})).toMatchObject({
       P35_METRICS_PORT: 8046,
       METRICS_HOST: "127.0.0.1",
@@ -26,7 +26,7 @@ describe("config (SPEC §3.3)", () => {
     expect(load({}).P35_CONSUMER_NAME).toBeUndefined();
   });
 
-  it("accepts fractions, any-case log levels, the legacy Redis names and start ids", () => {
+  it("accepts fractions, any-case log levels, the Redis alias names and start ids", () => {
     const c = load({
       P35_SNAPSHOT_INTERVAL_SEC: "0.5",
       LOG_LEVEL: "WARNING",

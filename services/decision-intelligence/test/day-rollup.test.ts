@@ -41,7 +41,7 @@ describe("rollupDay against Redis", () => {
   });
 
   /** Buckets at the first and last minute of DAY and in the minutes around it; returns DAY's sums. */
-  async function seed(): Promise<Record<string, string>> {
+  async function writeDay(): Promise<Record<string, string>> {
     const first = minuteOf(DAY_START);
     const put = (m: number, h: Record<string, string>) => r.hset(keys.p35Bucket(bucketId(m)), h);
     await put(first - 1, { "decision:SKIP": "100" }); // the day before
@@ -65,7 +65,7 @@ describe("rollupDay against Redis", () => {
   }
 
   it("sums exactly the day's buckets, once, with the retention counted from the end of the day", async () => {
-    const expected = await seed();
+    const expected = await writeDay();
     const nowMs = DAY_START + 86_400_000 + 300_000;
     const out = await rollupDay(r, DAY, { retentionDays: 90, writer: "w1", nowMs });
     expect(out).toEqual({ written: true, buckets: 3, fields: 9 });
@@ -89,7 +89,7 @@ describe("rollupDay against Redis", () => {
   });
 
   it("of eight concurrent writers exactly one writes", async () => {
-    const expected = await seed();
+    const expected = await writeDay();
     const clients = Array.from({ length: 8 }, () => server.client());
     const outs = await Promise.all(
       clients.map((c, i) => rollupDay(c, DAY, { retentionDays: 90, writer: `w${i}` })),
@@ -105,7 +105,7 @@ describe("rollupDay against Redis", () => {
   });
 
   it("a day already past its retention is not written", async () => {
-    await seed();
+    await writeDay();
     expect(await rollupDay(r, DAY, { retentionDays: 1, writer: "w" })).toEqual({
       written: false,
       reason: "expired",

@@ -24,7 +24,7 @@ function bad(fields: unknown, id: string | undefined = ID) {
   return r.error;
 }
 
-describe("decision mapping (SPEC §3.3)", () => {
+describe("decision mapping", () => {
   it.each([
     ["EXECUTE", "EXECUTE"],
     ["EXECUTED", "EXECUTE"],
@@ -74,7 +74,7 @@ describe("decision mapping (SPEC §3.3)", () => {
   });
 });
 
-describe("reason (SPEC §3.3, §5)", () => {
+describe("reason", () => {
   it("this Apply Layer's format: reason, none on success", () => {
     const v = ok({
       plan_id: "ba3cbf84bf17f3a2",

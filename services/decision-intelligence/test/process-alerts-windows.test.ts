@@ -204,7 +204,7 @@ describe("windows (real process)", () => {
     };
     const cur = await eventually(matches);
     if (cur === m0) {
-      // the spec's statement, literally: 1m = previous complete minute + current (empty) minute
+      // the documented window, literally: 1m = previous complete minute + current (empty) minute
       expect(await r.hgetall(keys.p35DecisionCounts("1m"))).toEqual({ SKIP: "3" });
       expect(await r.hgetall(keys.p35DecisionCounts("5m"))).toEqual({ SKIP: "3", BLOCKED: "5" });
       expect(await r.zrevrange(keys.p35ReasonTop("5m"), 0, -1, "WITHSCORES")).toEqual([

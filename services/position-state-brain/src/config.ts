@@ -21,7 +21,7 @@ import { z } from "zod";
 
 export const SERVICE_NAME = "position-state-brain";
 
-/** Legacy / shared names accepted for P3.3 variables (the P33_ name wins when both are set). */
+/** Alias and shared names accepted for P3.3 variables (the P33_ name wins when both are set). */
 export const P33_ENV_ALIASES: EnvAliases = {
   P33_ALLOWLIST: ["APPLY_ALLOWLIST"],
   P33_LOG_LEVEL: ["LOG_LEVEL"],

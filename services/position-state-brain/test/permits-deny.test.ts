@@ -168,7 +168,7 @@ describe("deny permits (real process, one per reason)", () => {
     expect((await denyOf(client, plan.planId)).reason).toBe("reconcile_hold_active");
   });
 
-  it("checks run in SPEC order: qty mismatch before cooldown before hold; stale before all of them", async () => {
+  it("checks run in the documented order: qty mismatch before cooldown before hold; stale before all of them", async () => {
     const { client } = await setup(9, "0.1", { P33_POLL_SEC: "3600" });
     await client.hset(keys.positionLedger("BTCUSDT"), "last_known_amt", "0.05");
     await client.set(keys.cooldownLastExecTs("BTCUSDT"), String(Date.now()));

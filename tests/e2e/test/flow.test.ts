@@ -17,7 +17,7 @@ import {
   writeProposal,
 } from "./support.js";
 
-// SPEC §1 end to end: the stack of `bash scripts/stack.sh` (same supervisor, real processes) on a test Redis
+// The whole flow end to end: the stack of `bash scripts/stack.sh` (same supervisor, real processes) on a test Redis
 // given as REDIS_URL. Symbols: BTCUSDT happy path and kill switch, ETHUSDT governor block, XRPUSDT governor
 // deny, SOLUSDT P3.3 reconcile hold, DOGEUSDT governor outage, BNBUSDT the demo feeder's.
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "XRPUSDT", "SOLUSDT", "DOGEUSDT", "BNBUSDT"];

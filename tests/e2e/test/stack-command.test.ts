@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { afterAll, expect, it } from "vitest";
 import { ROOT } from "./support.js";
 
-// Acceptance (issue 8): the README run command on a fresh machine of this kind, with REDIS_URL unset so it
+// The README run command on a fresh machine of this kind, with REDIS_URL unset so it
 // starts its own redis-server. QUANTUM_SKIP_INSTALL=1 skips only `pnpm install` (bootstrap still checks
 // pnpm and redis-server); the build step runs as written.
 const dir = mkdtempSync(join(tmpdir(), "quantum-e2e-stack-"));

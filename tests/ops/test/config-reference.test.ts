@@ -50,7 +50,7 @@ describe("docs/config-reference.md (generated from the zod schemas)", () => {
     }
   });
 
-  it("documents the SPEC aliases (APPLY_METRICS_PORT, QUANTUM_REDIS_*, APPLY_ALLOWLIST for P3.3)", async () => {
+  it("documents the accepted alias names (APPLY_METRICS_PORT, QUANTUM_REDIS_*, APPLY_ALLOWLIST for P3.3)", async () => {
     const byDir = Object.fromEntries((await serviceConfigs()).map((s) => [s.dir, s]));
     const aliasesOf = (dir: string, name: string) =>
       byDir[dir]?.vars.find((v) => v.name === name)?.aliases ?? [];

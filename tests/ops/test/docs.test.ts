@@ -61,7 +61,7 @@ function codeOf(markdown: string): string[] {
   return [...fenced, ...inline];
 }
 
-/** quantumctl's commands (SPEC section 4). */
+/** quantumctl's commands. */
 const CLI: Record<string, string[] | null> = {
   kill: ["on", "off", "status"],
   state: ["set", "show"],
@@ -114,7 +114,7 @@ describe("docs", () => {
     }
   });
 
-  it("the key check rejects the predecessor's made-up keys", () => {
+  it("the key check rejects key names the system does not have", () => {
     const templates = keyTemplates();
     for (const bad of [
       "quantum:p33:symbol:BTCUSDT:permit",

@@ -4,7 +4,7 @@ import { type ServiceConfig, serviceConfigs } from "./config-schemas.js";
 import { readRepoFile } from "./helpers.js";
 import { SERVICES } from "./units.js";
 
-/** Redis and metrics-bind variables every service reads (SPEC section 3). */
+/** Redis and metrics-bind variables every service reads. */
 const COMMON: Record<string, string | null> = {
   REDIS_URL: null,
   REDIS_HOST: "127.0.0.1",
@@ -26,10 +26,10 @@ const BINANCE: Record<string, string | null> = {
 };
 
 /**
- * The variables SPEC section 3 names per service with the defaults it gives (null = no default, optional).
+ * The variables each service documents in its contract, with their defaults (null = no default, optional).
  * The schemas may have more (the env examples follow the schemas); these must be there with these defaults.
  */
-const SPEC_DEFAULTS: Record<string, Record<string, string | null>> = {
+const CONTRACT_DEFAULTS: Record<string, Record<string, string | null>> = {
   "apply-layer": {
     APPLY_MODE: "dry_run",
     TESTNET: "false",
@@ -156,8 +156,8 @@ describe.each(EXAMPLES)("etc/quantum/$file", (s) => {
     expect(exampleProblems(vars, cfg)).toEqual([]);
   });
 
-  it("the schema has every SPEC variable of the service with the SPEC default", () => {
-    const spec = SPEC_DEFAULTS[s.env] as Record<string, string | null>;
+  it("the schema has every contract variable of the service with the contract default", () => {
+    const spec = CONTRACT_DEFAULTS[s.env] as Record<string, string | null>;
     for (const [key, specDefault] of Object.entries(spec)) {
       const doc = cfg.vars.find((v) => v.name === key);
       expect(doc, `${key} in the ${s.dir} schema`).toBeDefined();

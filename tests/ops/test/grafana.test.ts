@@ -280,7 +280,7 @@ describe("ops/grafana/quantum-p3.json structure", () => {
     }
   });
 
-  // The seed's five panels (rewritten on the real metrics) and the ones issue 7 adds.
+  // The panels the dashboard must have, each on the metrics it is built from.
   const REQUIRED: Array<{ title: string; type: string; metrics: string[] }> = [
     {
       title: "Execution success rate (%)",
@@ -314,7 +314,7 @@ describe("ops/grafana/quantum-p3.json structure", () => {
     for (const m of metrics) expect(used, `${title} uses ${m}`).toContain(m);
   });
 
-  it("groups the seed's by-reason panels by reason and takes P3.3's own deny counter", () => {
+  it("groups the by-reason panels by reason and takes P3.3's own deny counter", () => {
     const exprOf = (title: string) =>
       (queryPanels(d).find((p) => p.title === title)?.targets ?? []).map((t) => t.expr).join("\n");
     expect(promqlGroupingLabels(exprOf("P3.3 deny reasons"))).toEqual(["reason"]);

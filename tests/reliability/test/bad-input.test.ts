@@ -31,7 +31,7 @@ import { announceSeed } from "./support/seed.js";
 import { SERVICES } from "./support/system.js";
 import { percentile, readStream, Traffic, toFields } from "./support/traffic.js";
 
-// SPEC §2.1, §7: malformed entries, unknown actions, huge fields, wrong types go to the dead-letter stream with
+// Malformed entries, unknown actions, huge fields, wrong types go to the dead-letter stream with
 // a reason (or get a clear answer), never crash a service and never block its group; good entries interleaved
 // with them are all processed, as fast as without them. Every input of every service is fed: harvest proposal
 // hashes and stream (Apply Layer), apply.plan (P3.3 and the Governor), apply.result (P3.5 and the P3.3 ledger).

@@ -6,7 +6,7 @@ import { announceSeed, rng } from "./support/seed.js";
 import { ALL_PROCESSES, type ServiceName } from "./support/system.js";
 import { Traffic } from "./support/traffic.js";
 
-// SPEC §7: SIGKILL of any process at any point, restarted each time: every plan gets exactly one result and
+// SIGKILL of any process at any point, restarted each time: every plan gets exactly one result and
 // the venue at most one order per plan. The kill schedule (which process, after how many plans, how long
 // after, how long down) comes from the seed; the Apply Layer is also killed at each of its four critical
 // points through its test crash hook (APPLY_TEST_CRASH_AT), armed on a fresh incarnation.

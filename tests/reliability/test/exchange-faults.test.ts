@@ -12,7 +12,7 @@ import { type Rig, startRig } from "./support/rig.js";
 import { announceSeed, rng } from "./support/seed.js";
 import { type Fields, Traffic } from "./support/traffic.js";
 
-// SPEC §3.1, §5, §7: every exchange fault the venue can produce ends the plan with the right reason, never
+// Every exchange fault the venue can produce ends the plan with the right reason, never
 // with a second order, and a 429/418 stops every order request until Retry-After has passed. Faults come from
 // FakeBinance; the whole system runs (Apply Layer in testnet mode, P3.3 reading positions from the fake).
 

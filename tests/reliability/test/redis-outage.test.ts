@@ -6,7 +6,7 @@ import { announceSeed, rng } from "./support/seed.js";
 import { SERVICES, type ServiceName } from "./support/system.js";
 import { Traffic } from "./support/traffic.js";
 
-// SPEC §7: Redis down → no orders, the services keep retrying (their processes stay up), /health goes red,
+// Redis down → no orders, the services keep retrying (their processes stay up), /health goes red,
 // and nothing is lost or doubled when it returns. Redis runs with AOF (appendfsync always) and is stopped
 // for OUTAGE_MS under steady proposal load, then started again on the same port with the same data.
 

@@ -25,7 +25,7 @@ import { announceSeed } from "./support/seed.js";
 import { ENTRIES, fakePositions, fakeSymbols } from "./support/system.js";
 import { Traffic } from "./support/traffic.js";
 
-// SPEC §2.5, §3.1, §4, §9: deploy creates env files 0600; production refuses loopback and unknown exchange
+// Deploy creates env files 0600; production refuses loopback and unknown exchange
 // hosts and TESTNET=true, before any connection is opened, with a clear message and a non-zero exit; in
 // production a missing kill switch key halts trading.
 

@@ -18,7 +18,7 @@ import { announceSeed, rng } from "./support/seed.js";
 import { fakePositions, fakeSymbols, QuantumSystem, SERVICES } from "./support/system.js";
 import { Traffic } from "./support/traffic.js";
 
-// SPEC §3 (secrets redacted), §7: a run with distinctive fake secrets (exchange key and secret, Redis password)
+// Secrets stay redacted: a run with distinctive fake secrets (exchange key and secret, Redis password)
 // through normal fills and every kind of exchange error, including a venue that echoes the credentials back in
 // its error messages. Afterwards no secret may appear anywhere: every byte every process wrote, every stream
 // entry and key in Redis (results, dead letters, status hashes...), every /metrics page, quantumctl's output.

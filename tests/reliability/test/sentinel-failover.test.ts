@@ -10,7 +10,7 @@ import { type SentinelRig, startSentinelRig } from "./support/sentinel.js";
 import { fakePositions, fakeSymbols, QuantumSystem, SERVICES } from "./support/system.js";
 import { readStream, Traffic } from "./support/traffic.js";
 
-// SPEC §8: Redis Sentinel failover. One primary, one replica, three sentinels on loopback; the services find
+// Redis Sentinel failover. One primary, one replica, three sentinels on loopback; the services find
 // the master through REDIS_SENTINELS. The primary is SIGKILLed while plans are in flight; the sentinels
 // promote the replica and every service follows it without restarting.
 //

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 
-/** What `WAIT` / `WAITAOF` confirmed after a write (SPEC §4: `kill on` prints what it confirmed). */
+/** What `WAIT` / `WAITAOF` confirmed after a write (`kill on` prints what it confirmed). */
 export interface DurabilityReport {
   readonly serverVersion: string;
   readonly role: string;

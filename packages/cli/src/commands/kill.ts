@@ -171,7 +171,7 @@ export function attribution(
   if (e !== null || (value !== null && keyed.by === undefined)) {
     return { reason: null, by: "unknown (changed outside quantumctl)", at: null, atIso: null };
   }
-  // No audit history (written before the audit stream existed): the keys are all there is.
+  // No audit entry for the current value (set before the audit stream existed): the keys are all there is.
   const atNum = keyed.at === undefined ? null : Number(keyed.at);
   return {
     reason: keyed.reason ?? null,

@@ -4,7 +4,7 @@ import type { JsonValue } from "../json.js";
 import { DECISIONS, type Decision, HEDGE_LEGS, type HedgeLeg } from "../reasons.js";
 import { fields, REASON_CODE_RE } from "../wire.js";
 
-/** An entry of `quantum:stream:apply.plan` (SPEC §2.3). Written once per plan_id by the Apply Layer. */
+/** An entry of `quantum:stream:apply.plan`. Written once per plan_id by the Apply Layer. */
 export interface ApplyPlan {
   readonly planId: string;
   readonly symbol: string;

@@ -19,7 +19,7 @@ const ORDER_ID_LIST_RE = /^[0-9A-Za-z_-]{1,64}(,[0-9A-Za-z_-]{1,64})*$/;
 const CLIENT_ORDER_ID_LIST_RE = /^[.A-Z:/a-z0-9_-]{1,36}(,[.A-Z:/a-z0-9_-]{1,36})*$/;
 
 /**
- * An entry of `quantum:stream:apply.result` (SPEC §2.7), exactly one per plan_id. On the wire it also carries
+ * An entry of `quantum:stream:apply.result`, exactly one per plan_id. On the wire it also carries
  * `error` (= reason, `""` when reason is `none`), `source=apply_layer` and `v=1`, all written by the encoder.
  * This decoder is strict (for this system's own results); P3.5 normalizes older producers leniently.
  */
@@ -30,7 +30,7 @@ export interface ApplyResult {
   /** `True`/`False` on the wire. */
   readonly executed: boolean;
   readonly wouldExecute: boolean;
-  /** Bounded code (SPEC §5), `none` on success. */
+  /** Bounded code, `none` on success. */
   readonly reason: ApplyReason;
   /** Free text (exchange codes, P3.3 deny reason), at most MAX_DETAIL_CHARS; may be empty. */
   readonly detail: string;

@@ -4,7 +4,7 @@ import { EXEC_STATES, type ExecState, ORDER_SIDES, type OrderSide } from "../rea
 import { CLIENT_ORDER_ID_RE, fields, MAX_DETAIL_CHARS } from "../wire.js";
 
 /**
- * The execution record `quantum:apply:exec:<plan_id>` (SPEC §2.4, §3.1). The consume Lua script creates it
+ * The execution record `quantum:apply:exec:<plan_id>`. The consume Lua script creates it
  * with `state=CLAIMED`, `plan_id`, `symbol`, `created_at`; the Apply Layer moves it
  * CLAIMED → SUBMITTING → FILLED|REJECTED|UNKNOWN (→ DONE) with HSET patches.
  */

@@ -5,7 +5,7 @@ import { HEDGE_LEGS, type HedgeLeg } from "../reasons.js";
 import { fields } from "../wire.js";
 
 /**
- * A harvest proposal (SPEC §2.2), from the hash `quantum:harvest:proposal:<SYMBOL>` or an entry of
+ * A harvest proposal, from the hash `quantum:harvest:proposal:<SYMBOL>` or an entry of
  * `quantum:stream:harvest.proposal`. `action` is any string: unknown actions decode and are turned into
  * ERROR `unknown_action` by the Apply Layer. `k_*` and `R_net` read 0 when absent or empty.
  */

@@ -32,7 +32,7 @@ const shortText = (max: number) =>
 
 // ---------------------------------------------------------------- Governor permit `quantum:permit:<plan_id>`
 
-/** The Governor's permit (SPEC §2.4). The Apply Layer requires `granted === true`. */
+/** The Governor's permit. The Apply Layer requires `granted === true`. */
 export interface GovernorPermit {
   readonly granted: boolean;
   readonly symbol: string;
@@ -249,7 +249,7 @@ export function decodeP33Permit(raw: unknown): DecodeResult<P33Permit> {
   return decodeFail("allow", allow === undefined ? "missing" : "expected true|false");
 }
 
-/** JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty` (SPEC §2.4, §9). */
+/** JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty`. */
 export function encodeP33Permit(p: P33Permit): string {
   const json = p.allow
     ? JSON.stringify({

@@ -4,7 +4,7 @@ import { PLAN_ID_RE } from "../plan-id.js";
 import { ORDER_SIDES, type OrderSide, POSITION_SIDES, type PositionSide } from "../reasons.js";
 import { fields } from "../wire.js";
 
-// All amounts and prices are decimal strings; all times epoch seconds (SPEC §2.6).
+// All amounts and prices are decimal strings; all times epoch seconds.
 
 /**
  * `quantum:position:snapshot:<SYMBOL>`, written by P3.3 from the exchange. In hedge mode the account holds

@@ -4,7 +4,7 @@ import { numberField } from "../key-view.js";
 
 /** The reason P3.5 records for a successful result: shown as success, never counted as a gate. */
 export const SUCCESS_REASON = "none";
-/** Display order of decisions; others (legacy values) follow by count. */
+/** Display order of decisions; any other value an older writer stored follows by count. */
 export const DECISION_ORDER = ["EXECUTE", "SKIP", "BLOCKED", "ERROR", "UNKNOWN"] as const;
 
 export interface WindowData {

@@ -2,7 +2,7 @@
 -- (the loader replaces the script's `-- @include "controlRules.lua"` line with this file).
 -- Twins of killSwitchHalts() and tradingStateHalts() in src/kill-switch.ts, tested on one shared table.
 
--- Kill switch rule (SPEC §2.5): true|1|yes|on and any unknown value halt; false|0|no|off arm;
+-- Kill switch rule: true|1|yes|on and any unknown value halt; false|0|no|off arm;
 -- a missing key halts only when missingHalts is true (production).
 local function killSwitchHalts(value, missingHalts)
   if not value then

@@ -53,7 +53,7 @@ function planIdOfClientId(clientOrderId: string): string | null {
 }
 
 /**
- * The exactly-once audit of SPEC §7: every plan published once, exactly one result per plan, at most one
+ * The exactly-once audit: every plan published once, exactly one result per plan, at most one
  * order per plan at the venue (and no second attempt), and every result agreeing with the venue.
  */
 export async function auditExactlyOnce(

@@ -30,7 +30,7 @@ type LastRun = {
 
 /**
  * Merge one file's figures into last-run.json (files run one at a time, so read-modify-write is safe).
- * A section records the seed it ran with; the top-level seed is the last one written.
+ * A section records the random seed it ran with; the top-level seed is the last one written.
  */
 export function recordFigures(section: string, seed: number, figures: SectionFigures): void {
   let doc: LastRun = { seed, updatedAt: "", node: process.version, sections: {} };

@@ -1,7 +1,7 @@
 /**
  * The run's seed: RELIABILITY_SEED replays a run; without it a fixed default keeps CI reproducible.
  * Every file derives its own generator from the seed and its name, so files do not shift each other's
- * sequences, and prints the seed when it starts.
+ * sequences, and prints the run seed when it starts.
  */
 export const DEFAULT_SEED = 20_260_201;
 
@@ -15,7 +15,7 @@ export function reliabilitySeed(): number {
   return n;
 }
 
-/** Print the seed once per file (vitest shows stderr); returns it. */
+/** Print the run seed once per file (vitest shows stderr); returns it. */
 export function announceSeed(file: string): number {
   const seed = reliabilitySeed();
   process.stderr.write(`[reliability] ${file}: seed ${seed} (replay with RELIABILITY_SEED=${seed})\n`);
