@@ -44,15 +44,7 @@ import {
 } from "./render/records.js";
 import { renderStatus } from "./render/status.js";
 import { renderTrend } from "./render/trend.js";
-import {
-  type CliIo,
-  type CommonOptions,
-  common,
-  Invocation,
-  numberOption,
-  outcome,
-  timeOption,
-} from "./run.js";
+import { type CliIo, type CommonOptions, common, Invocation, numberOption, outcome } from "./run.js";
 import { watchStatus } from "./watch.js";
 
 const VERSION = "0.1.0";

@@ -8,7 +8,6 @@ import {
   healthServer,
   requireBuiltCli,
   runCtl,
-  utc,
   writeServiceStatus,
   writeWindow5m,
 } from "./helpers.js";

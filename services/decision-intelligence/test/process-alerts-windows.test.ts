@@ -1,4 +1,4 @@
-import { keys, P35_WINDOWS, type P35Alert, type P35Window, streams } from "@quantum/contracts";
+import { keys, P35_WINDOWS, type P35Alert, type P35Window } from "@quantum/contracts";
 import { eventually, metricValue, scrapeMetrics, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -20,7 +20,6 @@ import {
   hashView,
   type KeyView,
   readHashKeys,
-  readServiceStatuses,
   readStringKeys,
   stringView,
 } from "@quantum/insight";

@@ -1,7 +1,5 @@
 import type { Redis } from "ioredis";
-import { isoOf } from "../key-view.js";
 import {
-  byScoreThenName,
   decisionRows,
   type P35Freshness,
   pct,
