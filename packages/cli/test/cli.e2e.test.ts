@@ -55,7 +55,9 @@ describe("usage and failures", () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`quantumctl: cannot reach Redis at ${dead}`);
     expect(res.stderr).toContain("ECONNREFUSED");
-    expect(res.ms).toBeLessThan(3000);
+    // No reconnect loop: one refused connection ends the command (the bound leaves room for a cold node
+    // start on a loaded machine; a retrying client would run until the test's own timeout).
+    expect(res.ms).toBeLessThan(10_000);
     const json = await runCtl(["dashboard", "d", "--json", "--redis-url", dead]);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: "redis_unreachable" } });

@@ -1,9 +1,9 @@
-import { keys, P35_WINDOWS, type P35Alert, type P35Window } from "@quantum/contracts";
+import { keys, P35_WINDOWS, type P35Alert, type P35Window, streams } from "@quantum/contracts";
 import { eventually, metricValue, scrapeMetrics, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bucketId, minuteOf } from "../src/time.js";
-import { alerts, assertBuilt, feed, pending, startService, status, waitWindowTicks } from "./support.js";
+import { alerts, assertBuilt, pending, startService, status, waitWindowTicks } from "./support.js";
 
 let redis: TestRedis;
 
@@ -58,8 +58,14 @@ function ok(n: number): Record<string, string>[] {
   }));
 }
 
+/**
+ * Append all entries in one MULTI, so P3.5 (one batch up to P35_BATCH_SIZE, applied atomically) never counts
+ * half of a step: the shares the windows see are exactly the steps' shares.
+ */
 async function feedAndDrain(r: Redis, entries: Record<string, string>[], expectTotal: number): Promise<void> {
-  await feed(r, entries);
+  const tx = r.multi();
+  for (const e of entries) tx.xadd(streams.applyResult, "*", ...Object.entries(e).flat());
+  await tx.exec();
   await eventually(
     async () => (await status(r)).processed_total === String(expectTotal) && (await pending(r)) === 0,
   );
@@ -72,6 +78,7 @@ describe("P3.5.1 alerts (real process)", () => {
       P35_SNAPSHOT_INTERVAL_SEC: String(INTERVAL_SEC),
       P35_ALERT_MIN_TOTAL: "100",
       P35_ALERT_COOLDOWN: "300",
+      P35_BATCH_SIZE: "2000",
       // the symbols here are all stuck (no EXECUTE): keep the stuck check away from them, it has its own test
       P35_ALLOWLIST: "ADAUSDT",
     };
