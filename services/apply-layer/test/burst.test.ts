@@ -136,6 +136,8 @@ describe("a burst of closes above the venue's short order limit", () => {
       expect(allFills(rig.fake, planIds)).toBe(40);
       expect(allPosts(rig.fake)).toBe(40);
       for (const symbol of rig.symbols) expect(rig.fake.position(symbol)?.positionAmt).toBe("0.0");
+      // The account's position mode (weight 30) is asked once for the whole burst, not once per plan.
+      expect(rig.fake.requests().filter((q) => q.path === "/fapi/v1/positionSide/dual")).toHaveLength(1);
     } finally {
       await rig.stop();
     }
