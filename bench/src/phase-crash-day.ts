@@ -95,6 +95,40 @@ function venueEnv(fake: FakeBinance, sharePct: number): Record<string, string> {
   };
 }
 
+/**
+ * A fresh Redis with P3.3's ledger agreeing with the venue for every symbol (as after a day of fills), and P3.3
+ * in testnet mode reading the fake with its share of the account; returns once every snapshot is written.
+ */
+async function startP33OnFake(
+  root: string,
+  redis: BenchRedis,
+  fake: FakeBinance,
+  symbols: readonly string[],
+): Promise<RunningProc> {
+  const r = redis.client;
+  await r.flushall();
+  for (const symbol of symbols) await seedLedger(r, symbol, "10.0");
+  const proc = await startProc(
+    root,
+    "position-state-brain",
+    redis.url,
+    symbols,
+    {},
+    { overrides: { ...venueEnv(fake, P33_SHARE_PCT), P33_EXCHANGE: "testnet", P33_POLL_SEC: "5" } },
+  );
+  try {
+    await until(
+      async () => (await r.exists(...symbols.map((s) => keys.positionSnapshot(s)))) === symbols.length,
+      30_000,
+      "a snapshot of every symbol",
+    );
+  } catch (err) {
+    await proc.child.stop(12_000);
+    throw err;
+  }
+  return proc;
+}
+
 const peakMb = (pid: number | null): number => memoryOf(pid)?.peakMb ?? Number.NaN;
 
 async function measureCloses(
@@ -105,21 +139,10 @@ async function measureCloses(
 ): Promise<CrashDayResult["closes"]> {
   const fake = await openFake(specs);
   const r = redis.client;
-  await r.flushall();
   const symbols = specs.map((s) => s.symbol);
-  for (const symbol of symbols) await seedLedger(r, symbol, "10.0");
   const procs: RunningProc[] = [];
   try {
-    const p33 = await startProc(
-      root,
-      "position-state-brain",
-      redis.url,
-      symbols,
-      {},
-      {
-        overrides: { ...venueEnv(fake, P33_SHARE_PCT), P33_EXCHANGE: "testnet", P33_POLL_SEC: "5" },
-      },
-    );
+    const p33 = await startP33OnFake(root, redis, fake, symbols);
     procs.push(p33);
     const governor = await startProc(root, "dev-governor", redis.url, symbols, {});
     procs.push(governor);
@@ -135,11 +158,6 @@ async function measureCloses(
       },
     );
     procs.push(apply);
-    await until(
-      async () => (await r.exists(...symbols.map((s) => keys.positionSnapshot(s)))) === SYMBOLS,
-      30_000,
-      "a snapshot of every symbol",
-    );
     const pipe = r.pipeline();
     for (const symbol of symbols)
       pipe.xadd(streams.harvestProposal, "*", ...proposal(symbol, "FULL_CLOSE_PROPOSED").args);
@@ -193,26 +211,10 @@ async function measureP33Burst(
 ): Promise<CrashDayResult["p33"]> {
   const fake = await openFake(specs);
   const r = redis.client;
-  await r.flushall();
   const symbols = specs.map((s) => s.symbol);
-  // P3.3's ledger agrees with the venue (as after a day of fills): the burst measures permits, not first use.
-  for (const symbol of symbols) await seedLedger(r, symbol, "10.0");
-  const proc = await startProc(
-    root,
-    "position-state-brain",
-    redis.url,
-    symbols,
-    {},
-    {
-      overrides: { ...venueEnv(fake, P33_SHARE_PCT), P33_EXCHANGE: "testnet", P33_POLL_SEC: "5" },
-    },
-  );
+  let proc: RunningProc | null = null;
   try {
-    await until(
-      async () => (await r.exists(...symbols.map((s) => keys.positionSnapshot(s)))) === SYMBOLS,
-      30_000,
-      "a snapshot of every symbol",
-    );
+    proc = await startP33OnFake(root, redis, fake, symbols);
     const sub = await redis.connection();
     const prefix = keyspaceChannel(0, keys.p33Permit(""));
     let permits = 0;
@@ -243,7 +245,7 @@ async function measureP33Burst(
     log(`  P3.3: ${permits} permits (${allowed} allow) for ${SYMBOLS} plans`);
     return result;
   } finally {
-    await proc.child.stop(12_000);
+    await proc?.child.stop(12_000);
     await fake.close();
   }
 }
