@@ -25,8 +25,13 @@ export interface CrashDayResult {
     readonly flatPositions: number;
     /** Proposals written → last fill at the venue, ms. */
     readonly lastFillMs: number;
-    /** Time the share of the venue's order limit allows for that many orders, ms. */
+    /** Time that many orders take at the share's rate (orders per interval), ms: the target's basis. */
     readonly venueMinimumMs: number;
+    /**
+     * Earliest the last order could go from this burst's start, given the venue's fixed intervals (aligned to
+     * the epoch): the share's orders per interval in the burst's first interval, then one interval each.
+     */
+    readonly earliestLastOrderMs: number;
     /** Peak RSS (VmHWM) of each process through the run, MB. */
     readonly peakRssMb: { readonly applyLayer: number; readonly p33: number; readonly governor: number };
   };
@@ -129,6 +134,12 @@ async function startP33OnFake(
   return proc;
 }
 
+function earliestLastOrderMs(t0: number, orders: number, perInterval: number, intervalMs: number): number {
+  const intervals = Math.ceil(orders / perInterval) - 1;
+  if (intervals <= 0) return 0;
+  return Math.floor(t0 / intervalMs) * intervalMs + intervals * intervalMs - t0;
+}
+
 const peakMb = (pid: number | null): number => memoryOf(pid)?.peakMb ?? Number.NaN;
 
 async function measureCloses(
@@ -187,6 +198,7 @@ async function measureCloses(
       flatPositions: symbols.filter((s) => fake.position(s)?.positionAmt === "0.0").length,
       lastFillMs: Math.max(0, ...fills.map((o) => o.updateTime - t0)),
       venueMinimumMs: (SYMBOLS / ordersPerInterval) * VENUE_ORDERS.intervalMs,
+      earliestLastOrderMs: earliestLastOrderMs(t0, SYMBOLS, ordersPerInterval, VENUE_ORDERS.intervalMs),
       peakRssMb: {
         applyLayer: peakMb(apply.child.pid),
         p33: peakMb(p33.child.pid),

@@ -191,8 +191,14 @@ export function crashDayFigures(c: CrashDayResult): Figure[] {
     }),
     fig(
       "crash_day_venue_minimum_ms",
-      `Crash day: minimum for ${n} orders at ${k.ordersPerInterval} / ${k.intervalMs / 1000} s (share ${k.sharePct} %)`,
+      `Crash day: ${n} orders at the share's rate, ${k.ordersPerInterval} / ${k.intervalMs / 1000} s (share ${k.sharePct} %)`,
       round(k.venueMinimumMs, 0),
+      "ms",
+    ),
+    fig(
+      "crash_day_earliest_last_order_ms",
+      "Crash day: earliest last order in the venue's fixed intervals from this start",
+      round(k.earliestLastOrderMs, 0),
       "ms",
     ),
     fig("crash_day_last_fill_ms", "Crash day: proposals -> last fill", round(k.lastFillMs, 0), "ms", {
