@@ -87,8 +87,13 @@ export function hsetProposal(r: Redis, p: HarvestProposal): Promise<number> {
 /** Paper position and ledger set to `amt` (as an operator's `quantumctl ledger set` would). */
 export async function seedPosition(r: Redis, s: BenchSymbol, amt: string): Promise<void> {
   await seedPaperPosition(r, s.symbol, amt, s.mark);
+  await seedLedger(r, s.symbol, amt);
+}
+
+/** P3.3's ledger of `symbol` set to `amt` (as an operator's `quantumctl ledger set` would). */
+export async function seedLedger(r: Redis, symbol: string, amt: string): Promise<void> {
   await r.hset(
-    keys.positionLedger(s.symbol),
+    keys.positionLedger(symbol),
     encodePositionLedgerPatch({ lastKnownAmt: amt, updatedAt: Date.now() / 1000, source: "bench" }),
   );
 }

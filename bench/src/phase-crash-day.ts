@@ -1,25 +1,39 @@
 import { keys, keyspaceChannel, streams } from "@quantum/contracts";
-import { clientOrderIdFor, createExchange, type OrderOutcome } from "@quantum/exchange";
-import { type FakeBinance, type FakeSymbolSpec, startFakeBinance } from "@quantum/testkit";
-import { executePlanArgs } from "./fixtures.js";
-import { type BenchRedis, startProc } from "./harness.js";
+import { type FakeBinance, type FakeSymbolSpec, readStream, startFakeBinance } from "@quantum/testkit";
+import { executePlanArgs, proposal, seedLedger } from "./fixtures.js";
+import { type BenchRedis, type RunningProc, startProc } from "./harness.js";
 import { memoryOf, metricSum, until } from "./stats.js";
 
 export interface CrashDayResult {
   readonly symbols: number;
-  /** The adapter alone (share as the Apply Layer's default) sending one FULL_CLOSE per symbol at once. */
+  /**
+   * One FULL_CLOSE proposal per symbol at once through the Apply Layer (testnet mode against the fake), with
+   * permits from the dev governor and P3.3 (testnet mode against the same fake, sharing the account).
+   */
   readonly closes: {
     readonly sharePct: number;
+    /** Orders the share allows per short interval, and that interval (ms). */
+    readonly ordersPerInterval: number;
+    readonly intervalMs: number;
     readonly filled: number;
-    readonly otherOutcomes: number;
+    /** apply.result entries: EXECUTE, and anything else by decision:reason. */
+    readonly executed: number;
+    readonly otherResults: Record<string, number>;
     readonly posts: number;
     readonly status429: number;
     readonly status418: number;
     readonly flatPositions: number;
-    /** Burst start → last fill answered, ms. */
+    /** Proposals written → last fill at the venue, ms. */
     readonly lastFillMs: number;
-    /** Time the venue's 300 orders / 10 s allow for that many orders, ms. */
+    /** Time that many orders take at the share's rate (orders per interval), ms: the target's basis. */
     readonly venueMinimumMs: number;
+    /**
+     * Earliest the last order could go from this burst's start, given the venue's fixed intervals (aligned to
+     * the epoch): the share's orders per interval in the burst's first interval, then one interval each.
+     */
+    readonly earliestLastOrderMs: number;
+    /** Peak RSS (VmHWM) of each process through the run, MB. */
+    readonly peakRssMb: { readonly applyLayer: number; readonly p33: number; readonly governor: number };
   };
   /** P3.3 (testnet mode, positions from FakeBinance) given one EXECUTE plan per symbol in one go. */
   readonly p33: {
@@ -37,7 +51,7 @@ const P33_SHARE_PCT = 10;
 const API_KEY = "benchCrashDayKey0123456789abcdef";
 const API_SECRET = "benchCrashDaySecret0123456789abcdef";
 /** Binance USDⓈ-M: 300 orders per 10 s per account. */
-const VENUE_ORDERS_PER_10S = 300;
+const VENUE_ORDERS = { limit: 300, intervalMs: 10_000 };
 
 /** C000USDT … C499USDT: small contracts, each with an open long of 10 at mark 2.5. */
 function crashSymbols(): FakeSymbolSpec[] {
@@ -61,9 +75,8 @@ async function openFake(specs: FakeSymbolSpec[]): Promise<FakeBinance> {
 }
 
 /**
- * Crash day, the parts measurable without the Apply Layer: a FakeBinance with the venue's real limits
- * and 500 open positions; (1) the Binance adapter with the Apply Layer's share closing all 500 at once
- * through its throttle; (2) P3.3 reading those positions from the fake and answering 500 plans at once.
+ * Crash day against a FakeBinance with the venue's real limits and 500 open positions: (1) 500 FULL_CLOSE
+ * proposals at once through the Apply Layer, P3.3 and the dev governor; (2) P3.3 alone answering 500 plans.
  */
 export async function runCrashDayPhase(
   root: string,
@@ -71,60 +84,133 @@ export async function runCrashDayPhase(
   log: (l: string) => void,
 ): Promise<CrashDayResult> {
   const specs = crashSymbols();
-  const closes = await measureCloses(specs, log);
+  const closes = await measureCloses(root, redis, specs, log);
   const p33 = await measureP33Burst(root, redis, specs, log);
   return { symbols: SYMBOLS, closes, p33 };
 }
 
+/** Environment of a service in testnet mode against the fake, with its share of the account's limits. */
+function venueEnv(fake: FakeBinance, sharePct: number): Record<string, string> {
+  return {
+    BINANCE_TESTNET_API_KEY: API_KEY,
+    BINANCE_TESTNET_API_SECRET: API_SECRET,
+    BINANCE_BASE_URL: fake.baseUrl,
+    APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
+    EXCHANGE_RATE_LIMIT_SHARE_PCT: String(sharePct),
+  };
+}
+
+/**
+ * A fresh Redis with P3.3's ledger agreeing with the venue for every symbol (as after a day of fills), and P3.3
+ * in testnet mode reading the fake with its share of the account; returns once every snapshot is written.
+ */
+async function startP33OnFake(
+  root: string,
+  redis: BenchRedis,
+  fake: FakeBinance,
+  symbols: readonly string[],
+): Promise<RunningProc> {
+  const r = redis.client;
+  await r.flushall();
+  for (const symbol of symbols) await seedLedger(r, symbol, "10.0");
+  const proc = await startProc(
+    root,
+    "position-state-brain",
+    redis.url,
+    symbols,
+    {},
+    { overrides: { ...venueEnv(fake, P33_SHARE_PCT), P33_EXCHANGE: "testnet", P33_POLL_SEC: "5" } },
+  );
+  try {
+    await until(
+      async () => (await r.exists(...symbols.map((s) => keys.positionSnapshot(s)))) === symbols.length,
+      30_000,
+      "a snapshot of every symbol",
+    );
+  } catch (err) {
+    await proc.child.stop(12_000);
+    throw err;
+  }
+  return proc;
+}
+
+function earliestLastOrderMs(t0: number, orders: number, perInterval: number, intervalMs: number): number {
+  const intervals = Math.ceil(orders / perInterval) - 1;
+  if (intervals <= 0) return 0;
+  return Math.floor(t0 / intervalMs) * intervalMs + intervals * intervalMs - t0;
+}
+
+const peakMb = (pid: number | null): number => memoryOf(pid)?.peakMb ?? Number.NaN;
+
 async function measureCloses(
+  root: string,
+  redis: BenchRedis,
   specs: FakeSymbolSpec[],
   log: (l: string) => void,
 ): Promise<CrashDayResult["closes"]> {
   const fake = await openFake(specs);
+  const r = redis.client;
+  const symbols = specs.map((s) => s.symbol);
+  const procs: RunningProc[] = [];
   try {
-    const ex = await createExchange("testnet", {
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
-      baseUrl: fake.baseUrl,
-      allowLoopback: true,
-      rateLimitSharePct: APPLY_SHARE_PCT,
-      rateLimitMaxWaitMs: 60_000,
-    });
-    await ex.serverTime();
-    const t0 = performance.now();
-    let lastFillMs = 0;
-    const outs: OrderOutcome[] = await Promise.all(
-      specs.map(async (s) => {
-        const out = await ex.placeOrder({
-          symbol: s.symbol,
-          side: "SELL",
-          type: "MARKET",
-          quantity: "10.0",
-          reduceOnly: true,
-          clientOrderId: clientOrderIdFor(`crash-day-${s.symbol}`),
-        });
-        if (out.kind === "filled") lastFillMs = Math.max(lastFillMs, performance.now() - t0);
-        return out;
-      }),
+    const p33 = await startP33OnFake(root, redis, fake, symbols);
+    procs.push(p33);
+    const governor = await startProc(root, "dev-governor", redis.url, symbols, {});
+    procs.push(governor);
+    const apply = await startProc(
+      root,
+      "apply-layer",
+      redis.url,
+      symbols,
+      {},
+      {
+        // APPLY_POLL_SEC=5 is the service default: proposals arrive on the stream.
+        overrides: { ...venueEnv(fake, APPLY_SHARE_PCT), APPLY_MODE: "testnet", APPLY_POLL_SEC: "5" },
+      },
     );
+    procs.push(apply);
+    const pipe = r.pipeline();
+    for (const symbol of symbols)
+      pipe.xadd(streams.harvestProposal, "*", ...proposal(symbol, "FULL_CLOSE_PROPOSED").args);
+    const t0 = Date.now();
+    await pipe.exec();
+    await until(async () => (await r.xlen(streams.applyResult)) >= SYMBOLS, 120_000, "a result per proposal");
+    const results = (await readStream(r, streams.applyResult)).map(([, f]) => f);
+    const otherResults: Record<string, number> = {};
+    for (const f of results.filter((x) => x.decision !== "EXECUTE")) {
+      const k = `${f.decision}:${f.reason}`;
+      otherResults[k] = (otherResults[k] ?? 0) + 1;
+      if (otherResults[k] === 1) log(`  ${k}: ${f.detail ?? ""}`);
+    }
+    const fills = fake.orders().filter((o) => o.status === "FILLED");
     const refusals = fake.rateLimitRefusals();
-    const filled = outs.filter((o) => o.kind === "filled").length;
+    const ordersPerInterval = Math.floor((VENUE_ORDERS.limit * APPLY_SHARE_PCT) / 100);
     const result = {
       sharePct: APPLY_SHARE_PCT,
-      filled,
-      otherOutcomes: outs.length - filled,
-      posts: fake.requests().filter((r) => r.method === "POST" && r.path === "/fapi/v1/order").length,
+      ordersPerInterval,
+      intervalMs: VENUE_ORDERS.intervalMs,
+      filled: fills.length,
+      executed: results.filter((x) => x.decision === "EXECUTE").length,
+      otherResults,
+      posts: fake.requests().filter((q) => q.method === "POST" && q.path === "/fapi/v1/order").length,
       status429: refusals.status429,
       status418: refusals.status418,
-      flatPositions: specs.filter((s) => fake.position(s.symbol)?.positionAmt === "0.0").length,
-      lastFillMs,
-      venueMinimumMs: (SYMBOLS / VENUE_ORDERS_PER_10S) * 10_000,
+      flatPositions: symbols.filter((s) => fake.position(s)?.positionAmt === "0.0").length,
+      lastFillMs: Math.max(0, ...fills.map((o) => o.updateTime - t0)),
+      venueMinimumMs: (SYMBOLS / ordersPerInterval) * VENUE_ORDERS.intervalMs,
+      earliestLastOrderMs: earliestLastOrderMs(t0, SYMBOLS, ordersPerInterval, VENUE_ORDERS.intervalMs),
+      peakRssMb: {
+        applyLayer: peakMb(apply.child.pid),
+        p33: peakMb(p33.child.pid),
+        governor: peakMb(governor.child.pid),
+      },
     };
     log(
-      `  closes: ${filled}/${SYMBOLS} filled, ${result.flatPositions} flat, ${result.posts} POSTs, 429 ${result.status429}, 418 ${result.status418}`,
+      `  closes: ${result.filled}/${SYMBOLS} filled, ${result.executed} EXECUTE, ${result.flatPositions} flat, ${result.posts} POSTs, 429 ${result.status429}, 418 ${result.status418}, other results ${JSON.stringify(otherResults)}`,
     );
     return result;
   } finally {
+    for (const p of procs.reverse()) await p.child.stop(12_000);
     await fake.close();
   }
 }
@@ -137,32 +223,10 @@ async function measureP33Burst(
 ): Promise<CrashDayResult["p33"]> {
   const fake = await openFake(specs);
   const r = redis.client;
-  await r.flushall();
   const symbols = specs.map((s) => s.symbol);
-  const proc = await startProc(
-    root,
-    "position-state-brain",
-    redis.url,
-    symbols,
-    {},
-    {
-      overrides: {
-        P33_EXCHANGE: "testnet",
-        BINANCE_TESTNET_API_KEY: API_KEY,
-        BINANCE_TESTNET_API_SECRET: API_SECRET,
-        BINANCE_BASE_URL: fake.baseUrl,
-        APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
-        EXCHANGE_RATE_LIMIT_SHARE_PCT: String(P33_SHARE_PCT),
-        P33_POLL_SEC: "5",
-      },
-    },
-  );
+  let proc: RunningProc | null = null;
   try {
-    await until(
-      async () => (await r.exists(...symbols.map((s) => keys.positionSnapshot(s)))) === SYMBOLS,
-      30_000,
-      "a snapshot of every symbol",
-    );
+    proc = await startP33OnFake(root, redis, fake, symbols);
     const sub = await redis.connection();
     const prefix = keyspaceChannel(0, keys.p33Permit(""));
     let permits = 0;
@@ -193,7 +257,7 @@ async function measureP33Burst(
     log(`  P3.3: ${permits} permits (${allowed} allow) for ${SYMBOLS} plans`);
     return result;
   } finally {
-    await proc.child.stop(12_000);
+    await proc?.child.stop(12_000);
     await fake.close();
   }
 }

@@ -161,35 +161,53 @@ export function figures(p: PhaseResults): Figure[] {
 /** Crash-day figures measurable without the Apply Layer, with their targets. */
 export function crashDayFigures(c: CrashDayResult): Figure[] {
   const n = c.symbols.toLocaleString("en-US");
+  const k = c.closes;
   return [
     fig(
       "crash_day_closes_filled",
-      `Crash day: closes filled of ${n} (adapter alone)`,
-      c.closes.filled,
+      `Crash day: closes filled of ${n} (through the Apply Layer)`,
+      k.filled,
       "orders",
       {
         op: "==",
         value: c.symbols,
       },
     ),
-    fig("crash_day_answers_429", "Crash day: answers 429 at the venue", c.closes.status429, "orders", {
+    fig("crash_day_closes_executed", "Crash day: results EXECUTE", k.executed, "orders", {
+      op: "==",
+      value: c.symbols,
+    }),
+    fig("crash_day_order_posts", "Crash day: order POSTs at the venue", k.posts, "orders", {
+      op: "==",
+      value: c.symbols,
+    }),
+    fig("crash_day_answers_429", "Crash day: answers 429 at the venue", k.status429, "orders", {
       op: "==",
       value: 0,
     }),
-    fig("crash_day_answers_418", "Crash day: answers 418 at the venue", c.closes.status418, "orders", {
+    fig("crash_day_answers_418", "Crash day: answers 418 at the venue", k.status418, "orders", {
       op: "==",
       value: 0,
     }),
     fig(
       "crash_day_venue_minimum_ms",
-      `Crash day: time the venue's limits allow for ${n} orders`,
-      round(c.closes.venueMinimumMs, 0),
+      `Crash day: ${n} orders at the share's rate, ${k.ordersPerInterval} / ${k.intervalMs / 1000} s (share ${k.sharePct} %)`,
+      round(k.venueMinimumMs, 0),
       "ms",
     ),
-    fig("crash_day_last_fill_ms", "Crash day: burst -> last fill", round(c.closes.lastFillMs, 0), "ms", {
+    fig(
+      "crash_day_earliest_last_order_ms",
+      "Crash day: earliest last order in the venue's fixed intervals from this start",
+      round(k.earliestLastOrderMs, 0),
+      "ms",
+    ),
+    fig("crash_day_last_fill_ms", "Crash day: proposals -> last fill", round(k.lastFillMs, 0), "ms", {
       op: "<=",
-      value: round(1.1 * c.closes.venueMinimumMs, 0),
+      value: round(1.1 * k.venueMinimumMs, 0),
     }),
+    fig("crash_day_apply_peak_rss_mb", "Crash day: Apply Layer peak RSS", k.peakRssMb.applyLayer, "MB"),
+    fig("crash_day_p33_closes_peak_rss_mb", "Crash day: P3.3 peak RSS (closes)", k.peakRssMb.p33, "MB"),
+    fig("crash_day_governor_peak_rss_mb", "Crash day: dev governor peak RSS", k.peakRssMb.governor, "MB"),
     fig(
       "crash_day_p33_last_permit_ms",
       `Crash day: P3.3 burst of ${n} plans -> last permit`,
@@ -197,7 +215,7 @@ export function crashDayFigures(c: CrashDayResult): Figure[] {
       "ms",
       { op: "<=", value: 50 },
     ),
-    fig("crash_day_p33_peak_rss_mb", "Crash day: P3.3 peak RSS", c.p33.peakRssMb, "MB"),
+    fig("crash_day_p33_peak_rss_mb", "Crash day: P3.3 peak RSS (burst of plans)", c.p33.peakRssMb, "MB"),
   ];
 }
 

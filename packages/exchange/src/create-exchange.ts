@@ -1,8 +1,10 @@
 import type { ExchangeVenue } from "@quantum/contracts";
 import type { Redis } from "ioredis";
+import type { BinanceLimitName } from "./binance-rate-limits.js";
 import { ExchangeConfigError } from "./errors/exchange-config-error.js";
 import { PaperExchange } from "./paper-exchange.js";
 import type { Exchange, ExchangeObserver, SymbolRules } from "./types.js";
+import type { VenueLimits } from "./venue-throttle.js";
 
 export interface CreateExchangeOptions {
   /** paper: the Redis client holding the paper state (required). */
@@ -24,6 +26,8 @@ export interface CreateExchangeOptions {
   rateLimitSharePct?: number;
   /** testnet / production: longest wait for the rate limits before a call gives up unsent (ms). */
   rateLimitMaxWaitMs?: number;
+  /** testnet / production: the venue's limits (default Binance USDⓈ-M's published ones; test rigs scale them). */
+  rateLimits?: VenueLimits<BinanceLimitName>;
   observer?: ExchangeObserver;
 }
 
@@ -68,6 +72,7 @@ export async function createExchange(
     ...(opts.exchangeInfoTtlMs !== undefined ? { exchangeInfoTtlMs: opts.exchangeInfoTtlMs } : {}),
     ...(opts.rateLimitSharePct !== undefined ? { rateLimitSharePct: opts.rateLimitSharePct } : {}),
     ...(opts.rateLimitMaxWaitMs !== undefined ? { rateLimitMaxWaitMs: opts.rateLimitMaxWaitMs } : {}),
+    ...(opts.rateLimits !== undefined ? { rateLimits: opts.rateLimits } : {}),
     ...observer,
   });
 }

@@ -21,6 +21,27 @@ import { z } from "zod";
 export const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
+/** The venue's short order limit replaced for a test rig (APPLY_TEST_ORDER_LIMIT, "<orders>/<ms>"). */
+export interface TestOrderLimit {
+  readonly limit: number;
+  readonly intervalMs: number;
+}
+
+/** "20/2000" → 20 orders per 2,000 ms. */
+function envOrderLimit() {
+  return z.string().transform((raw, ctx): TestOrderLimit => {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+    const limit = m === null ? 0 : Number(m[1]);
+    const intervalMs = m === null ? 0 : Number(m[2]);
+    if (limit >= 1 && intervalMs >= 100) return { limit, intervalMs };
+    ctx.addIssue({
+      code: "custom",
+      message: `expected <orders>/<ms> (orders >= 1, ms >= 100), got "${raw}"`,
+    });
+    return z.NEVER;
+  });
+}
+
 /** Alias names accepted (canonical wins when both are set). */
 export const APPLY_ENV_ALIASES: EnvAliases = { PROMETHEUS_PORT: ["APPLY_METRICS_PORT"] };
 
@@ -127,6 +148,11 @@ export const applyEnvShape = {
     .describe(
       "TEST ONLY: SIGKILL the process at after_claim|after_submitting|after_fill|before_result; refused with APPLY_MODE=production",
     ),
+  APPLY_TEST_ORDER_LIMIT: envOrderLimit()
+    .optional()
+    .describe(
+      "TEST ONLY: <orders>/<ms> replaces the venue's 300 orders / 10 s the throttle keeps to (a fake venue with scaled-down limits); refused with APPLY_MODE=production",
+    ),
   ...redisConfigShape,
 };
 
@@ -146,6 +172,12 @@ export const applyEnvSchema = z.object(applyEnvShape).superRefine((env, ctx) => 
   }
   if (env.APPLY_MODE === "production" && env.APPLY_TEST_CRASH_AT !== undefined) {
     issue("APPLY_TEST_CRASH_AT", "the test crash hook is refused with APPLY_MODE=production");
+  }
+  if (env.APPLY_MODE === "production" && env.APPLY_TEST_ORDER_LIMIT !== undefined) {
+    issue(
+      "APPLY_TEST_ORDER_LIMIT",
+      "the test order limit is refused with APPLY_MODE=production (production keeps the venue's published limits)",
+    );
   }
   if (env.K_BLOCK_WARNING > env.K_BLOCK_CRITICAL) {
     issue("K_BLOCK_WARNING", `must be <= K_BLOCK_CRITICAL (${env.K_BLOCK_CRITICAL})`);
@@ -206,6 +238,8 @@ export interface ApplyConfig {
   readonly rateLimitMaxWaitMs: number;
   readonly recoveryIntervalMs: number;
   readonly testCrashAt: CrashPoint | null;
+  /** Test rigs only: the short order limit of a scaled-down fake venue (null: the venue's published one). */
+  readonly testOrderLimit: TestOrderLimit | null;
   readonly redis: RedisConnectionConfig;
 }
 
@@ -248,6 +282,7 @@ export function toApplyConfig(env: ApplyEnv): ApplyConfig {
     recoveryIntervalMs: Math.round(env.APPLY_RECOVERY_INTERVAL_SEC * 1000),
     // Belt and braces: the schema already refuses the hook in production.
     testCrashAt: env.APPLY_MODE === "production" ? null : (env.APPLY_TEST_CRASH_AT ?? null),
+    testOrderLimit: env.APPLY_MODE === "production" ? null : (env.APPLY_TEST_ORDER_LIMIT ?? null),
     redis: env,
   };
 }

@@ -1,4 +1,4 @@
-import { createExchange, type Exchange } from "@quantum/exchange";
+import { BINANCE_USDM_LIMITS, createExchange, type Exchange } from "@quantum/exchange";
 import {
   createApplyMetrics,
   createExchangeMetrics,
@@ -71,6 +71,9 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
       ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}),
       allowLoopback: cfg.allowLoopbackExchange,
       rateLimitSharePct: cfg.rateLimitSharePct,
+      ...(cfg.testOrderLimit !== null
+        ? { rateLimits: { ...BINANCE_USDM_LIMITS, orders10s: cfg.testOrderLimit } }
+        : {}),
       ...observerOpt,
     });
   }

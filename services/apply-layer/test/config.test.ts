@@ -87,6 +87,18 @@ describe("apply layer config", () => {
     expect(found[0]).toMatch(/^APPLY_TEST_CRASH_AT: /);
   });
 
+  it("refuses the test order limit in production and checks its form elsewhere", () => {
+    const found = issues({
+      APPLY_MODE: "production",
+      APPLY_TEST_ORDER_LIMIT: "20/2000",
+      BINANCE_API_KEY: "k",
+      BINANCE_API_SECRET: "s",
+    });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^APPLY_TEST_ORDER_LIMIT: .*refused with APPLY_MODE=production/);
+    expect(issues({ APPLY_TEST_ORDER_LIMIT: "20 per 2s" })[0]).toMatch(/^APPLY_TEST_ORDER_LIMIT: expected/);
+  });
+
   it("needs the credentials of a live mode, in one line each", () => {
     expect(issues({ APPLY_MODE: "production" })).toEqual([
       "BINANCE_API_KEY: missing_credentials: APPLY_MODE=production needs BINANCE_API_KEY and BINANCE_API_SECRET; refusing to start",

@@ -142,6 +142,21 @@ describe("FakeBinance rate limits", () => {
     expect(l.admit(1, false, 3_002)).toMatchObject({ status: 418, retryAfterSec: 4 });
   });
 
+  it("does not count requests arriving within inFlightGraceMs of the 429 toward a ban", () => {
+    const l = new FakeRateLimiter({
+      ordersShort: { limit: 1, intervalMs: 10_000 },
+      banAfterViolations: 1,
+      inFlightGraceMs: 100,
+    });
+    expect(l.admit(0, true, 0)).toEqual({ kind: "ok" });
+    expect(l.admit(0, true, 10)).toMatchObject({ status: 429, code: -1015 });
+    // Sent concurrently with the refused one: refused too, not a ban.
+    expect(l.admit(0, true, 50)).toMatchObject({ status: 429 });
+    expect(l.admit(0, true, 109)).toMatchObject({ status: 429 });
+    // Sent after the client could have read the 429: banned.
+    expect(l.admit(0, true, 110)).toMatchObject({ status: 418 });
+  });
+
   it("injected 429 / 418 faults are counted as refusals too", async () => {
     const f = await start({});
     f.injectFault({ method: "GET", path: "/fapi/v1/time", kind: "rateLimit", status: 418, retryAfterSec: 7 });

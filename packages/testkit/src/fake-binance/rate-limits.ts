@@ -27,6 +27,11 @@ export interface FakeRateLimits {
   banAfterViolations: number;
   /** Length of the first ban (doubles on each further ban, up to 3 days). */
   banMs: number;
+  /**
+   * Requests arriving this long after the 429 that started a Retry-After are not counted toward a ban: a
+   * client sending concurrently had them on the way before it could read the 429. Default 0 (every one).
+   */
+  inFlightGraceMs: number;
 }
 
 export const BINANCE_USDM_RATE_LIMITS: FakeRateLimits = {
@@ -35,6 +40,7 @@ export const BINANCE_USDM_RATE_LIMITS: FakeRateLimits = {
   ordersLong: { limit: 1200, intervalMs: 60_000 },
   banAfterViolations: 3,
   banMs: 120_000,
+  inFlightGraceMs: 0,
 };
 
 const MAX_BAN_MS = 3 * 24 * 3_600_000;
@@ -84,6 +90,8 @@ export class FakeRateLimiter {
   /** End of the Retry-After given with the last weight 429 / order 429. */
   private weightBackoffUntil = 0;
   private orderBackoffUntil = 0;
+  /** When the Retry-After in force was first given (ms). */
+  private backoffSince = 0;
   private violations = 0;
   private bannedUntil = 0;
   private bans = 0;
@@ -109,7 +117,8 @@ export class FakeRateLimiter {
   admit(weight: number, order: boolean, nowMs: number): Admission {
     this.roll(nowMs);
     if (nowMs < this.bannedUntil) return this.banned(nowMs);
-    if (nowMs < this.weightBackoffUntil || (order && nowMs < this.orderBackoffUntil)) {
+    const inBackoff = nowMs < this.weightBackoffUntil || (order && nowMs < this.orderBackoffUntil);
+    if (inBackoff && nowMs - this.backoffSince >= this.limits.inFlightGraceMs) {
       this.violations += 1;
       if (this.violations >= this.limits.banAfterViolations) {
         const ms = Math.min(MAX_BAN_MS, this.limits.banMs * 2 ** this.bans);
@@ -171,6 +180,7 @@ export class FakeRateLimiter {
     for (const w of [this.weight, this.ordersShort, this.ordersLong]) w.reset();
     this.weightBackoffUntil = 0;
     this.orderBackoffUntil = 0;
+    this.backoffSince = 0;
     this.violations = 0;
     this.bannedUntil = 0;
     this.bans = 0;
@@ -189,6 +199,7 @@ export class FakeRateLimiter {
     nowMs: number,
     limit: "weight" | "order",
   ): Admission {
+    if (nowMs >= this.weightBackoffUntil && nowMs >= this.orderBackoffUntil) this.backoffSince = nowMs;
     if (limit === "weight") this.weightBackoffUntil = Math.max(this.weightBackoffUntil, untilMs);
     else this.orderBackoffUntil = Math.max(this.orderBackoffUntil, untilMs);
     const retryAfterSec = Math.max(1, Math.ceil((untilMs - nowMs) / 1000));

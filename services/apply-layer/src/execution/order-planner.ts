@@ -56,6 +56,8 @@ const POSITION_MODE_TTL_MS = 60_000;
  */
 export class OrderPlanner {
   private positionMode: { mode: PositionMode; at: number } | null = null;
+  /** The position-mode request in flight: concurrent plans share it (it weighs 30 at the venue). */
+  private positionModeAsk: Promise<PositionMode> | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -230,9 +232,18 @@ export class OrderPlanner {
     };
   }
 
-  private async getPositionMode(): Promise<PositionMode> {
+  private getPositionMode(): Promise<PositionMode> {
     const cached = this.positionMode;
-    if (cached !== null && Date.now() - cached.at < POSITION_MODE_TTL_MS) return cached.mode;
+    if (cached !== null && Date.now() - cached.at < POSITION_MODE_TTL_MS) return Promise.resolve(cached.mode);
+    if (this.positionModeAsk === null) {
+      this.positionModeAsk = this.askPositionMode(cached).finally(() => {
+        this.positionModeAsk = null;
+      });
+    }
+    return this.positionModeAsk;
+  }
+
+  private async askPositionMode(cached: { mode: PositionMode } | null): Promise<PositionMode> {
     try {
       const mode = await this.requireExchange().getPositionMode();
       this.positionMode = { mode, at: Date.now() };
