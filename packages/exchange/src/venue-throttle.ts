@@ -59,6 +59,9 @@ interface Waiter<K extends string> {
  * limit) until every limit it costs has room, and settles when answered. `block()` holds all requests
  * until a Retry-After has passed. A wait is bounded and abortable; a refused wait means not sent.
  */
+/** Granularity of Node's timers against performance.now() (ms). */
+const TIMER_SLACK_MS = 2;
+
 export class VenueThrottle<K extends string> {
   readonly sharePct: number;
   readonly maxWaitMs: number;
@@ -98,7 +101,13 @@ export class VenueThrottle<K extends string> {
     }
     return new Promise((resolve) => {
       const onAbort = (): void => this.drop(waiter, "aborted");
-      const bound = setTimeout(() => this.drop(waiter, "wouldExceedMaxWait"), maxWaitMs);
+      // The bound's timer and the wake-up timer can fire within the same millisecond in either order, and a
+      // timer can fire a fraction of a millisecond before performance.now() reaches its time: grant what fits
+      // first, and give the bound the timers' granularity, so a request due at the bound is not refused.
+      const bound = setTimeout(() => {
+        this.pump();
+        this.drop(waiter, "wouldExceedMaxWait");
+      }, maxWaitMs + TIMER_SLACK_MS);
       const waiter: Waiter<K> = {
         cost,
         sinceMs,
