@@ -21,7 +21,7 @@ import { announceSeed, rng } from "./support/seed.js";
 // its command sequence; RELIABILITY_SEED=<seed> replays the same sequences.
 
 /** Runs per seed (8-16 commands each): bounded so the file stays well under 3 minutes on 2 cores. */
-const RUNS = 5;
+const RUNS = 8;
 
 let redis: TestRedis;
 let seed: number;
@@ -58,18 +58,20 @@ async function settle(w: ModelWorld): Promise<void> {
   await w.setControl(keys.killSwitch, "false");
   await w.setControl(keys.tradingState, "ACTIVE");
   w.fake.clearFaults();
-  await eventually(
+  const failure = await eventually(
     async () => {
       const results = new Set((await readStream(w.r, streams.applyResult)).map(([, f]) => f.plan_id ?? ""));
       const missing = w.plans.filter((p) => !results.has(p.planId)).map((p) => p.planId);
+      if (w.failure !== null) return w.failure;
       const open = await w.r.zcard(keys.execOpen);
       if (missing.length > 0 || open > 0) {
         throw new Error(`${missing.length} plans without a result, ${open} execution records open`);
       }
-      return true;
+      return null;
     },
     { timeoutMs: 60_000, intervalMs: 100, message: "the run settled" },
   );
+  if (failure !== null) throw new Error(`${failure}\n${w.output()}`);
 }
 
 /** The command, recording its name in `ran` when it runs (commands whose precondition fails are skipped). */

@@ -203,6 +203,25 @@ class Pause implements ModelCommand {
   toString = () => `pause(${this.ms}ms)`;
 }
 
+/**
+ * Grant a plan, then flip a control key after `delayMs`: lands the flip while that plan is being executed
+ * (consumed, looking its client id up, at the gate, or in flight), the interleaving the gate exists for.
+ */
+class GrantThenFlip implements ModelCommand {
+  constructor(
+    readonly grant: Grant,
+    readonly delayMs: number,
+    readonly flip: KillSwitch | TradingState,
+  ) {}
+  check = (m: Readonly<Model>) => this.grant.check(m) && this.flip.check(m);
+  async run(m: Model, w: ModelWorld): Promise<void> {
+    await this.grant.run(m, w);
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    await this.flip.run(m, w);
+  }
+  toString = () => `${this.grant}, after ${this.delayMs}ms ${this.flip}`;
+}
+
 const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
 
 /**
@@ -223,6 +242,15 @@ export function modelCommands(): fc.Arbitrary<ModelCommand[]> {
     { arbitrary: fc.nat(9).map((k): ModelCommand => new Grant(k, true)), weight: 4 },
     { arbitrary: fc.nat(9).map((k): ModelCommand => new Grant(k, false)), weight: 1 },
     { arbitrary: fc.boolean().map((on): ModelCommand => new KillSwitch(on)), weight: 1 },
+    {
+      arbitrary: fc
+        .tuple(fc.nat(9), fc.integer({ min: 0, max: 400 }), fc.boolean())
+        .map(
+          ([k, ms, kill]): ModelCommand =>
+            new GrantThenFlip(new Grant(k, true), ms, kill ? new KillSwitch(true) : new TradingState(true)),
+        ),
+      weight: 2,
+    },
     { arbitrary: fc.boolean().map((h): ModelCommand => new TradingState(h)), weight: 1 },
     { arbitrary: fc.constantFrom(...Object.keys(FAULTS)).map((f): ModelCommand => new Fault(f)), weight: 2 },
     {

@@ -12,6 +12,8 @@ import { MODEL_SYMBOLS, type ModelWorld, START_AMT } from "./model-world.js";
  * arrival times use too). Each returns the violations it found, in words.
  */
 
+/** Binance "-2022 ReduceOnly Order is rejected": the reduce-only order was larger than the position. */
+const REDUCE_ONLY_REJECTED = -2022;
 const ORDER_PATHS = new Set(["/fapi/v1/order", "/fapi/v1/algoOrder"]);
 /** A close order (chunk 0 has no suffix) or a new protective stop of a plan; restores are `qp3-r-`. */
 const GATED_ID = /^qp3-([cs])-([0-9a-f]{16})(?:-(\d+))?$/;
@@ -171,6 +173,13 @@ export async function checkSizing(w: ModelWorld): Promise<string[]> {
     if (total.gt(met.abs())) out.push(`${planId}: filled ${total} of a position of ${met}`);
     if (!met.eq(permit.basisAmt)) {
       out.push(`${planId}: permit sized from a position of ${permit.basisAmt}, spent against ${met}`);
+    }
+  }
+  // Only this run's orders move the positions, so a reduce-only refusal means an order was built for a
+  // position that was no longer there.
+  for (const q of w.fake.requests()) {
+    if (q.method === "POST" && q.path === "/fapi/v1/order" && q.code === REDUCE_ONLY_REJECTED) {
+      out.push(`${clientIdOf(q)}: built for a position that was gone (${q.params.quantity} refused -2022)`);
     }
   }
   for (const s of MODEL_SYMBOLS) {

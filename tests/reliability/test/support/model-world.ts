@@ -57,6 +57,8 @@ export class ModelWorld {
   readonly monitored: MonitoredCommand[] = [];
   /** SIGKILLs made by the run (commands) and by the crash hook. */
   kills = 0;
+  /** Set when an incarnation exited on its own other than by the crash hook (the run cannot go on). */
+  failure: string | null = null;
   private proc: ServiceProcess | null = null;
   private readonly history: string[] = [];
   private closing = false;
@@ -129,11 +131,15 @@ export class ModelWorld {
       },
     });
     this.proc = proc;
-    void proc.exited.then(() => {
+    void proc.exited.then((code) => {
       if (this.proc !== proc) return;
       this.history.push(proc.stdout(), proc.stderr());
       this.proc = null;
       if (this.closing) return;
+      if (code !== "SIGKILL") {
+        this.failure = `the Apply Layer exited with ${code}`;
+        return;
+      }
       // The crash hook killed it: come back like a supervisor would (it waits out the old heartbeat).
       this.kills += 1;
       this.start(null);
@@ -154,15 +160,20 @@ export class ModelWorld {
 
   /** Wait until an incarnation answers /ready (startup recovery done, intake running). */
   async ready(timeoutMs = 30_000): Promise<void> {
-    await eventually(
-      async () => {
-        if ((await httpGet(this.port, "/ready").catch(() => ({ status: 0 }))).status !== 200) {
-          throw new Error("not ready");
-        }
-        return true;
-      },
-      { timeoutMs, intervalMs: 50, message: `Apply Layer ready\n${this.output()}` },
-    );
+    try {
+      const failure = await eventually(
+        async () => {
+          if (this.failure !== null) return this.failure;
+          const res = await httpGet(this.port, "/ready").catch(() => ({ status: 0 }));
+          if (res.status !== 200) throw new Error(`/ready ${res.status}`);
+          return null;
+        },
+        { timeoutMs, intervalMs: 50, message: "Apply Layer ready" },
+      );
+      if (failure !== null) throw new Error(failure);
+    } catch (err) {
+      throw new Error(`${String(err)}\n${this.output()}`);
+    }
   }
 
   /** A raw SET of a control key, as an operator's redis-cli would; returns when Redis confirmed it. */
