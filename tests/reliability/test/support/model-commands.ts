@@ -70,9 +70,12 @@ class Grant implements ModelCommand {
   constructor(
     readonly pick: number,
     readonly governorGrants: boolean,
+    /** A venue fault injected right before the permits, so it meets this plan's requests. */
+    readonly fault: string | null = null,
   ) {}
   check = (m: Readonly<Model>) => m.waiting.length > 0;
   async run(m: Model, w: ModelWorld): Promise<void> {
+    if (this.fault !== null) await new Fault(this.fault).run(m, w);
     const [planId] = m.waiting.splice(this.pick % m.waiting.length, 1);
     const plan = w.plans.find((p) => p.planId === planId);
     if (planId === undefined || plan === undefined) throw new Error("grant of an unknown plan");
@@ -129,7 +132,8 @@ class Grant implements ModelCommand {
       sizedAtMs,
     });
   }
-  toString = () => `grant(waiting[${this.pick}]${this.governorGrants ? "" : ", governor denies"})`;
+  toString = () =>
+    `${this.fault !== null ? `fault(${this.fault}), ` : ""}grant(waiting[${this.pick}]${this.governorGrants ? "" : ", governor denies"})`;
 }
 
 class KillSwitch implements ModelCommand {
@@ -206,20 +210,27 @@ class Pause implements ModelCommand {
 /**
  * Grant a plan, then flip a control key after `delayMs`: lands the flip while that plan is being executed
  * (consumed, looking its client id up, at the gate, or in flight), the interleaving the gate exists for.
+ * With `slowLookups` the venue first gets slow lookups (orders and stops), which widen the window between
+ * the consume and the gate.
  */
 class GrantThenFlip implements ModelCommand {
   constructor(
     readonly grant: Grant,
     readonly delayMs: number,
     readonly flip: KillSwitch | TradingState,
+    readonly slowLookups: boolean,
   ) {}
   check = (m: Readonly<Model>) => this.grant.check(m) && this.flip.check(m);
   async run(m: Model, w: ModelWorld): Promise<void> {
+    if (this.slowLookups) {
+      for (const name of ["slowLookup", "slowStopLookup"]) await new Fault(name).run(m, w);
+    }
     await this.grant.run(m, w);
     await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     await this.flip.run(m, w);
   }
-  toString = () => `${this.grant}, after ${this.delayMs}ms ${this.flip}`;
+  toString = () =>
+    `${this.slowLookups ? "slow lookups, " : ""}${this.grant}, after ${this.delayMs}ms ${this.flip}`;
 }
 
 const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
@@ -239,15 +250,25 @@ export function modelCommands(): fc.Arbitrary<ModelCommand[]> {
     .map(([s, a, p]): ModelCommand => new Propose(s, a, p));
   const command = fc.oneof(
     { arbitrary: propose, weight: 4 },
-    { arbitrary: fc.nat(9).map((k): ModelCommand => new Grant(k, true)), weight: 4 },
+    {
+      arbitrary: fc
+        .tuple(fc.nat(9), fc.option(fc.constantFrom(...Object.keys(FAULTS)), { nil: null, freq: 2 }))
+        .map(([k, f]): ModelCommand => new Grant(k, true, f)),
+      weight: 4,
+    },
     { arbitrary: fc.nat(9).map((k): ModelCommand => new Grant(k, false)), weight: 1 },
     { arbitrary: fc.boolean().map((on): ModelCommand => new KillSwitch(on)), weight: 1 },
     {
       arbitrary: fc
-        .tuple(fc.nat(9), fc.integer({ min: 0, max: 400 }), fc.boolean())
+        .tuple(fc.nat(9), fc.integer({ min: 0, max: 400 }), fc.boolean(), fc.boolean())
         .map(
-          ([k, ms, kill]): ModelCommand =>
-            new GrantThenFlip(new Grant(k, true), ms, kill ? new KillSwitch(true) : new TradingState(true)),
+          ([k, ms, kill, slow]): ModelCommand =>
+            new GrantThenFlip(
+              new Grant(k, true),
+              ms,
+              kill ? new KillSwitch(true) : new TradingState(true),
+              slow,
+            ),
         ),
       weight: 2,
     },
