@@ -20,7 +20,7 @@ import { announceSeed, rng } from "./support/seed.js";
 // settle and checks the invariants. No shrinking (real processes): a failure prints the seed, the run and
 // its command sequence; RELIABILITY_SEED=<seed> replays the same sequences.
 
-/** Runs per seed (8-16 commands each): bounded so the file stays well under 3 minutes on 2 cores. */
+/** Runs per seed (10-18 commands each): bounded so the file stays well under 3 minutes on 2 cores. */
 const RUNS = 8;
 
 let redis: TestRedis;
@@ -79,8 +79,9 @@ function logged(c: ModelCommand, ran: string[]): ModelCommand {
   return {
     check: (m) => c.check(m),
     run: async (m, w) => {
-      ran.push(c.toString());
+      const at = ran.push(c.toString()) - 1;
       await c.run(m, w);
+      ran[at] = c.toString(); // names what it chose while running (e.g. which fault)
     },
     toString: () => c.toString(),
   };

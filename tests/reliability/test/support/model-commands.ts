@@ -70,15 +70,20 @@ class Grant implements ModelCommand {
   constructor(
     readonly pick: number,
     readonly governorGrants: boolean,
-    /** A venue fault injected right before the permits, so it meets this plan's requests. */
-    readonly fault: string | null = null,
+    /** A venue fault injected right before the permits, chosen among those this plan's requests meet. */
+    readonly fault: number | null = null,
   ) {}
+  private faultName: string | null = null;
   check = (m: Readonly<Model>) => m.waiting.length > 0;
   async run(m: Model, w: ModelWorld): Promise<void> {
-    if (this.fault !== null) await new Fault(this.fault).run(m, w);
     const [planId] = m.waiting.splice(this.pick % m.waiting.length, 1);
     const plan = w.plans.find((p) => p.planId === planId);
     if (planId === undefined || plan === undefined) throw new Error("grant of an unknown plan");
+    if (this.fault !== null) {
+      const names = plan.action === "UPDATE_SL" ? STOP_FAULTS : ORDER_FAULTS;
+      this.faultName = names[this.fault % names.length] as string;
+      await new Fault(this.faultName).run(m, w);
+    }
     const sizedAtMs = Date.now();
     const amt = w.fake.position(plan.symbol)?.positionAmt ?? "0";
     const flat = new Decimal(amt).isZero();
@@ -133,7 +138,7 @@ class Grant implements ModelCommand {
     });
   }
   toString = () =>
-    `${this.fault !== null ? `fault(${this.fault}), ` : ""}grant(waiting[${this.pick}]${this.governorGrants ? "" : ", governor denies"})`;
+    `${this.fault !== null ? `fault(${this.faultName ?? `#${this.fault}`}), ` : ""}grant(waiting[${this.pick}]${this.governorGrants ? "" : ", governor denies"})`;
 }
 
 class KillSwitch implements ModelCommand {
@@ -174,6 +179,10 @@ export const FAULTS: Readonly<Record<string, FakeFaultSpec>> = {
     msg: "Order would immediately trigger.",
   },
 };
+
+/** Faults a close's requests meet, and those an UPDATE_SL's requests meet. */
+const ORDER_FAULTS = ["accepted202", "garbled", "serverError", "dropAfterFill", "rateLimited", "slowLookup"];
+const STOP_FAULTS = ["stopWouldTrigger", "slowStopLookup"];
 
 class Fault implements ModelCommand {
   constructor(readonly name: string) {}
@@ -236,7 +245,7 @@ class GrantThenFlip implements ModelCommand {
 const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
 
 /**
- * A run's command sequence: 8-16 commands drawn with weights that favour proposals and permits, so most
+ * A run's command sequence: 10-18 commands drawn with weights that favour proposals and permits, so most
  * plans reach the venue. Commands whose precondition does not hold when their turn comes are skipped.
  */
 export function modelCommands(): fc.Arbitrary<ModelCommand[]> {
@@ -249,12 +258,12 @@ export function modelCommands(): fc.Arbitrary<ModelCommand[]> {
     )
     .map(([s, a, p]): ModelCommand => new Propose(s, a, p));
   const command = fc.oneof(
-    { arbitrary: propose, weight: 4 },
+    { arbitrary: propose, weight: 6 },
     {
       arbitrary: fc
-        .tuple(fc.nat(9), fc.option(fc.constantFrom(...Object.keys(FAULTS)), { nil: null, freq: 2 }))
+        .tuple(fc.nat(9), fc.option(fc.nat(11), { nil: null, freq: 2 }))
         .map(([k, f]): ModelCommand => new Grant(k, true, f)),
-      weight: 4,
+      weight: 6,
     },
     { arbitrary: fc.nat(9).map((k): ModelCommand => new Grant(k, false)), weight: 1 },
     { arbitrary: fc.boolean().map((on): ModelCommand => new KillSwitch(on)), weight: 1 },
@@ -270,7 +279,7 @@ export function modelCommands(): fc.Arbitrary<ModelCommand[]> {
               slow,
             ),
         ),
-      weight: 2,
+      weight: 3,
     },
     { arbitrary: fc.boolean().map((h): ModelCommand => new TradingState(h)), weight: 1 },
     { arbitrary: fc.constantFrom(...Object.keys(FAULTS)).map((f): ModelCommand => new Fault(f)), weight: 2 },
@@ -282,7 +291,7 @@ export function modelCommands(): fc.Arbitrary<ModelCommand[]> {
     },
     { arbitrary: fc.integer({ min: 50, max: 600 }).map((ms): ModelCommand => new Pause(ms)), weight: 2 },
   );
-  return fc.array(command, { minLength: 8, maxLength: 16 });
+  return fc.array(command, { minLength: 10, maxLength: 18 });
 }
 
 export function initialModel(): Model {
