@@ -31,6 +31,8 @@ const figures = {
   commands: 0,
   plans: 0,
   faults: 0,
+  /** Requests the venue answered with an injected fault. */
+  faultsMet: 0,
   orders: 0,
   fills: 0,
   posts: 0,
@@ -126,6 +128,7 @@ describe("model-based: random interleavings against the real Apply Layer", () =>
           figures.posts += w.fake.counts().posts;
           figures.kills += w.kills;
           figures.faults += model.faults + w.kills;
+          figures.faultsMet += w.fake.requests().filter((q) => q.fault !== null).length;
           figures.orders += w.fake.orders().length;
           figures.duplicates += found.filter((v) => /second order|fills|two results/.test(v)).length;
           figures.lost += found.filter((v) => / 0 results/.test(v)).length;
