@@ -32,7 +32,7 @@ function symbolNames(): string[] {
 }
 
 /** Positions for every symbol and a full day of minute buckets with per-symbol reason counters. */
-async function seed(r: BenchRedis["client"], symbols: readonly string[]): Promise<void> {
+async function fillRedis(r: BenchRedis["client"], symbols: readonly string[]): Promise<void> {
   const nowMs = Date.now();
   const p = r.pipeline();
   symbols.forEach((s, i) => {
@@ -76,7 +76,7 @@ export async function runPagePhase(
   const r = redis.client;
   await r.flushall();
   const symbols = symbolNames();
-  await seed(r, symbols);
+  await fillRedis(r, symbols);
   await preloadResults(r, RESULTS, symbols);
   log(`  page: ${symbols.length} symbols, ${BUCKETS} buckets, ${await r.xlen(streams.applyResult)} results`);
   const during: number[] = [];
