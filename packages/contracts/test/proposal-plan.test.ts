@@ -191,10 +191,10 @@ describe("ApplyPlan", () => {
   });
 
   it("accepts a plan without source/v but rejects other values", () => {
-    const { source: _s, v: _v, ...legacy } = encodeApplyPlan(plan);
-    expect(decodeApplyPlan(legacy).ok).toBe(true);
-    expectField(decodeApplyPlan({ ...legacy, v: "2" }), "v");
-    expectField(decodeApplyPlan({ ...legacy, source: "someone_else" }), "source");
+    const { source: _s, v: _v, ...unstamped } = encodeApplyPlan(plan);
+    expect(decodeApplyPlan(unstamped).ok).toBe(true);
+    expectField(decodeApplyPlan({ ...unstamped, v: "2" }), "v");
+    expectField(decodeApplyPlan({ ...unstamped, source: "someone_else" }), "source");
   });
 
   it.each([

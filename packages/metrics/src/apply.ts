@@ -29,7 +29,7 @@ export interface ApplyMetrics {
   executed: Counter<"status">;
   /** apply_plan_processed_total{decision} — decision ∈ EXECUTE|SKIP|BLOCKED|ERROR. */
   planProcessed: Counter<"decision">;
-  /** permit_wait_ms — last permit wait in milliseconds (gauge, kept for existing dashboards). */
+  /** permit_wait_ms — last permit wait in ms (gauge; the dashboard's "Permit wait (ms)" panel reads it). */
   permitWaitMs: Gauge;
   /** position_mismatch_seconds — seconds the exchange and ledger positions have disagreed (0 = match). */
   positionMismatchSeconds: Gauge;

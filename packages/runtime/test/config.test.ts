@@ -140,18 +140,18 @@ describe("loadConfig", () => {
   });
 
   it("accepts alias names; the canonical one wins when both are set", () => {
-    const legacy = load({
+    const aliased = load({
       BINANCE_API_KEY: "k",
       QUANTUM_REDIS_HOST: "h1",
       QUANTUM_REDIS_PORT: "6380",
       QUANTUM_REDIS_DB: "2",
       APPLY_METRICS_PORT: "9100",
     });
-    expect(legacy).toMatchObject({ REDIS_HOST: "h1", REDIS_PORT: 6380, REDIS_DB: 2, PROMETHEUS_PORT: 9100 });
+    expect(aliased).toMatchObject({ REDIS_HOST: "h1", REDIS_PORT: 6380, REDIS_DB: 2, PROMETHEUS_PORT: 9100 });
     const both = load({
       BINANCE_API_KEY: "k",
       REDIS_HOST: "canonical",
-      QUANTUM_REDIS_HOST: "legacy",
+      QUANTUM_REDIS_HOST: "alias",
       PROMETHEUS_PORT: "8001",
       APPLY_METRICS_PORT: "9100",
     });

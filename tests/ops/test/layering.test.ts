@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readRepoFile, repoPath, run } from "./helpers.ts";
+import { readRepoFile, repoPath, run } from "./helpers.js";
 
 // The layering check of `pnpm lint` (dependency-cruiser with .dependency-cruiser.mjs), run with the repository's
 // own configuration and arguments on a small workspace in a temp directory, so a rule that stops firing fails here.

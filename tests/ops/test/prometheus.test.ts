@@ -86,11 +86,6 @@ const REQUIRED_ALERTS = [
   "P35SymbolStuck",
 ];
 
-/**
- * Metrics a rule may use before this branch's Apply Layer registry defines them: the protective-stop gauge
- * comes with the protective-stop work of the Apply Layer. Remove the entry once createApplyMetrics has it.
- */
-
 /** The runbook link every rule carries: the external label runbook_base_url, then the alert's section. */
 export const runbookUrlTemplate = (alert: string): string =>
   `{{ $externalLabels.runbook_base_url }}/docs/operations/runbook.md#${alert.toLowerCase()}`;

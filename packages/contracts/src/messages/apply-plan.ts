@@ -61,7 +61,7 @@ const codec = defineHashCodec<ApplyPlan>(
   },
   {
     constants: { source: APPLY_SOURCE, v: WIRE_VERSION },
-    // Plans from before `source`/`v` existed are still read; a different value is rejected.
+    // A plan without `source`/`v` (a writer that does not stamp them) is read; a different value is rejected.
     constantsRequired: false,
     check: (plan) => {
       const bad = plan.reasonCodes.find((c) => !REASON_CODE_RE.test(c));
@@ -70,7 +70,7 @@ const codec = defineHashCodec<ApplyPlan>(
   },
 );
 
-/** Decode an apply.plan entry. `source`/`v` may be absent (older writers) but not different. Never throws. */
+/** Decode an apply.plan entry. `source`/`v` may be absent but not different. Never throws. */
 export function decodeApplyPlan(input: unknown): DecodeResult<ApplyPlan> {
   return codec.decode(input);
 }
