@@ -275,7 +275,7 @@ describe("status", () => {
       "reason",
       "governor_denied",
       "timestamp",
-      String(now - 3000), // milliseconds from an older producer
+      String(now - 3000), // milliseconds from another producer
     );
     await r.xadd(
       streams.p35Alerts,

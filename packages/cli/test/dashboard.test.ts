@@ -160,7 +160,7 @@ describe("query B (per-symbol windows)", () => {
     await r.hset(keys.p35SymbolReasonCounts("15m"), fields);
     const b = await queryB(r);
     const btc = b.symbols[0]!;
-    expect(btc.total).toBe(78); // no decision counts (an older writer): the reason sum
+    expect(btc.total).toBe(78); // no decision counts (another writer): the reason sum
     expect(btc.gates).toHaveLength(10);
     expect(btc.gates[0]?.reason).toBe("gate_12");
     expect(btc.otherGates).toBe(1 + 2);

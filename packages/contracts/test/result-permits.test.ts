@@ -212,7 +212,7 @@ describe("P33Permit", () => {
     expect(json.reason).toBe("sanity_checks_passed");
   });
 
-  it("reads older writers that wrote only one of safe_qty / safe_close_qty, as numbers", () => {
+  it("reads other writers that write only one of safe_qty / safe_close_qty, as numbers", () => {
     const onlyClose =
       '{"allow": true, "symbol": "BTCUSDT", "safe_close_qty": 0.002, "exchange_position_amt": -0.002, ' +
       '"ledger_amt": null, "created_at": 1769928600}';

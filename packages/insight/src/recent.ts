@@ -7,7 +7,7 @@ export interface ResultRow {
   readonly planId: string | null;
   readonly symbol: string | null;
   readonly decision: string | null;
-  /** `reason`, else a non-empty `error` (older producers). */
+  /** `reason`, else a non-empty `error` (other producers). */
   readonly reason: string | null;
   readonly detail: string | null;
   readonly executed: string | null;
@@ -37,7 +37,7 @@ export interface DeadLetterRow {
   readonly ageSec: number | null;
 }
 
-/** A time field: epoch seconds, or milliseconds from older producers; null when it is not a number. */
+/** A time field: epoch seconds, or milliseconds from other producers; null when it is not a number. */
 export function epochSec(v: string | undefined): number | null {
   if (v === undefined || v.trim() === "") return null;
   const n = Number(v);

@@ -55,11 +55,11 @@ const DECISION_MAP: Readonly<Record<string, Exclude<P35Decision, "UNKNOWN">>> = 
   FAIL: "ERROR",
 };
 
-/** Values that mean "not given" in older producers (Python `None`, JSON `null`, empty). */
+/** Values that mean "not given" in other producers (Python `None`, JSON `null`, empty). */
 const ABSENT = new Set(["", "none", "null"]);
 const STREAM_ID_RE = /^(\d{1,16})-(\d{1,20})$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
-/** `'error': 'text'` inside a Python dict repr (older producers wrote `str(dict)` instead of JSON). */
+/** `'error': 'text'` inside a Python dict repr (other producers write `str(dict)` instead of JSON). */
 const PY_DICT_ERROR_RE = /['"]error['"]\s*:\s*['"]([^'"]*)['"]/;
 
 function present(v: string | undefined): string | undefined {
@@ -158,7 +158,7 @@ function checkShape(fields: unknown): Readonly<Record<string, string>> | Normali
 }
 
 /**
- * Normalize one apply.result entry from this Apply Layer or an older producer. Total: never throws;
+ * Normalize one apply.result entry from this Apply Layer or another producer. Total: never throws;
  * entries P3.5 cannot count (not a field map, an oversized field, a malformed symbol, no usable time and no
  * stream id) come back as a NormalizeError for the dead-letter stream.
  *

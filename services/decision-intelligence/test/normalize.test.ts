@@ -104,7 +104,7 @@ describe("reason", () => {
     expect(ok({ details: "{'error': 'governor_blocked', 'x': 1}" }).reason).toBe("governor_blocked");
     expect(ok({ details: "not json" }).reason).toBe("none");
     expect(ok({ reason: "None", error: "none" }).reason).toBe("none");
-    // an explicit "none" reason does not hide an error of an older producer
+    // an explicit "none" reason does not hide an error of another producer
     expect(ok({ reason: "none", error: "exchange_rejected" }).reason).toBe("exchange_rejected");
   });
 

@@ -51,14 +51,14 @@ const FIXED: Array<Record<string, string>> = [
     source: "apply_layer",
     v: "1",
   },
-  // older producer: no decision, executed False, the error inside details JSON, milliseconds
+  // other producer: no decision, executed False, the error inside details JSON, milliseconds
   {
     symbol: "ETHUSDT",
     executed: "False",
     details: '{"error":"p33_permit_denied: no_position"}',
     timestamp: "1767225545000",
   },
-  // older producer: lower-case symbol, executed false without a reason
+  // other producer: lower-case symbol, executed false without a reason
   { symbol: "ethusdt", executed: "false", timestamp: "1767225599999" },
   // RECONCILE_CLOSE executed, ISO timestamp
   { symbol: "SOLUSDT", decision: "RECONCILE_CLOSE", executed: "1", timestamp: "2025-12-31T23:59:30Z" },

@@ -94,7 +94,7 @@ export const SYMBOLS = [
 ];
 
 /**
- * Mixed apply.result entries: this Apply Layer's format (seconds), older producers' (no decision, `executed`
+ * Mixed apply.result entries: this Apply Layer's format (seconds), other producers' (no decision, `executed`
  * in many spellings, the error inside `details`, millisecond timestamps, missing or garbage timestamps,
  * decision synonyms and unknown decisions) and some malformed ones (bad symbols, oversized fields).
  */

@@ -42,7 +42,7 @@ describe("per-symbol windows (pure)", () => {
     ],
     [NOW_MIN - 15, fieldsOf("BTCUSDT", "SKIP", "permit_timeout_or_missing:missing_p33", 3)],
     [NOW_MIN - 16, fieldsOf("SOLUSDT", "EXECUTE", "none", 4)],
-    // an older writer: reasons without per-symbol decisions
+    // another writer: reasons without per-symbol decisions
     [NOW_MIN - 30, { "symbol_reason:XRPUSDT:kill_score_critical": "5" }],
   ]);
 

@@ -153,7 +153,7 @@ export function checkQtyMatches(
 }
 
 /**
- * Epoch ms of the last fill from the cooldown key (epoch ms; an older writer's epoch seconds are accepted).
+ * Epoch ms of the last fill from the cooldown key (epoch ms; another writer's epoch seconds are accepted).
  * undefined = no key, null = unreadable.
  */
 export function parseLastExecMs(raw: string | null): number | null | undefined {

@@ -82,7 +82,7 @@ describe("hedge mode: P3.3 keeps the LONG and SHORT legs apart", () => {
       positionSide: "SHORT",
     });
 
-    // the snapshot keeps the legs next to the net amount older readers use
+    // the snapshot keeps the legs next to the net amount other readers use
     expect(
       await client.hmget(keys.positionSnapshot("BTCUSDT"), "position_amt", "long_amt", "short_amt"),
     ).toEqual(["1", "2", "-1"]);

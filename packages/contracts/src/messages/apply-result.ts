@@ -21,7 +21,7 @@ const CLIENT_ORDER_ID_LIST_RE = /^[.A-Z:/a-z0-9_-]{1,36}(,[.A-Z:/a-z0-9_-]{1,36}
 /**
  * An entry of `quantum:stream:apply.result`, exactly one per plan_id. On the wire it also carries
  * `error` (= reason, `""` when reason is `none`), `source=apply_layer` and `v=1`, all written by the encoder.
- * This decoder is strict (for this system's own results); P3.5 normalizes older producers leniently.
+ * This decoder is strict (for this system's own results); P3.5 normalizes other producers leniently.
  */
 export interface ApplyResult {
   readonly planId: string;

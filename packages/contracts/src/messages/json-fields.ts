@@ -5,7 +5,7 @@ import type { JsonObject } from "../json.js";
 import { MAX_JSON_CHARS, parseFloatField } from "../wire.js";
 
 /**
- * Field schemas for JSON-valued keys (permits). Older (Python) writers put floats where this system writes
+ * Field schemas for JSON-valued keys (permits). Other (Python) writers put floats where this system writes
  * decimal strings, so numbers are read from either a JSON number or a numeric string.
  */
 const missingOr = (what: string) => (iss: { input: unknown }) => (iss.input === undefined ? "missing" : what);

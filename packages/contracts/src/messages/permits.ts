@@ -38,7 +38,7 @@ export interface GovernorPermit {
   readonly symbol: string;
   /** `EXECUTE` from a granting Governor; kept as written. */
   readonly decision: string;
-  /** Decimal strings (a JSON number from older writers is converted); null when absent. */
+  /** Decimal strings (a JSON number from other writers is converted); null when absent. */
   readonly computedQty: string | null;
   readonly computedNotional: string | null;
   /** Epoch seconds. */
@@ -139,16 +139,16 @@ export interface P33PermitAllow {
   /** Epoch seconds. */
   readonly createdAt: number;
   readonly reason: typeof P33_ALLOW_REASON;
-  /** The venue whose position was read; null from older writers (accepted only outside production). */
+  /** The venue whose position was read; null from other writers (accepted only outside production). */
   readonly venue: ExchangeVenue | null;
   /**
    * The position sized: BOTH (one-way mode) or the hedge leg LONG|SHORT whose amount `safeQty` and
-   * `exchangePositionAmt` come from. Older writers → BOTH.
+   * `exchangePositionAmt` come from. Other writers → BOTH.
    */
   readonly positionSide: PermitPositionSide;
   /**
    * The basis the quantity was sized from: the ledger's `last_result_plan_id` when the permit was written
-   * (null when the ledger had none) and the snapshot's `ts_epoch` (epoch seconds; null from older writers).
+   * (null when the ledger had none) and the snapshot's `ts_epoch` (epoch seconds; null from other writers).
    * With `createdAt` it lets the Apply Layer refuse a permit sized before the symbol's last fill.
    */
   readonly ledgerResultPlanId: string | null;
@@ -237,7 +237,7 @@ const p33DenySchema = z
   );
 
 /**
- * Decode a P3.3 permit. An allow is read from `safe_qty` or `safe_close_qty` (older writers wrote only one;
+ * Decode a P3.3 permit. An allow is read from `safe_qty` or `safe_close_qty` (other writers write only one;
  * both present must agree); its `reason` text is not judged. Never throws.
  */
 export function decodeP33Permit(raw: unknown): DecodeResult<P33Permit> {

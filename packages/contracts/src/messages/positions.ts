@@ -8,7 +8,7 @@ import { fields } from "../wire.js";
 
 /**
  * `quantum:position:snapshot:<SYMBOL>`, written by P3.3 from the exchange. In hedge mode the account holds
- * a LONG and a SHORT leg per symbol: `positionAmt` (and `side`) stay the net of both, as older readers
+ * a LONG and a SHORT leg per symbol: `positionAmt` (and `side`) stay the net of both, as other readers
  * expect, and `longAmt` / `shortAmt` carry each leg. One-way mode writes neither leg field.
  */
 export interface PositionSnapshot {

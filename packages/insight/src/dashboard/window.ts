@@ -4,7 +4,7 @@ import { numberField } from "../key-view.js";
 
 /** The reason P3.5 records for a successful result: shown as success, never counted as a gate. */
 export const SUCCESS_REASON = "none";
-/** Display order of decisions; any other value an older writer stored follows by count. */
+/** Display order of decisions; any other value (stored by another writer) follows by count. */
 export const DECISION_ORDER = ["EXECUTE", "SKIP", "BLOCKED", "ERROR", "UNKNOWN"] as const;
 
 export interface WindowData {
@@ -60,7 +60,7 @@ export async function readWindow(redis: Redis, window: P35Window): Promise<Windo
     if (Number.isFinite(score) && score > 0) reasons.push({ reason: flat[i]!, score });
   }
   reasons.sort(byScoreThenName);
-  // A window without decision counts but with reasons (an older writer): fall back to the reason sum.
+  // A window without decision counts but with reasons (another writer): fall back to the reason sum.
   if (total === 0) total = reasons.reduce((s, r) => s + r.score, 0);
   return { window, decisions, total, reasons };
 }

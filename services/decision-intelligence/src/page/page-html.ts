@@ -43,7 +43,7 @@ function services(m: WhyNotTrading): string {
 
 function windows(m: WhyNotTrading): string {
   const isOther = (d: string) => !(DECISION_COLUMNS as readonly string[]).includes(d);
-  // Decisions other than the four (UNKNOWN from older producers) get a column only when there are any.
+  // Decisions other than the four (UNKNOWN from other producers) get a column only when there are any.
   const anyOther = m.windows.some((w) => w.decisions.some((x) => isOther(x.decision)));
   const rows = m.windows.map((w) => {
     const pctOf = (d: string) => {

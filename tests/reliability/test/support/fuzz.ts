@@ -186,7 +186,7 @@ function planRandom(symbols: readonly string[]): fc.Arbitrary<FieldMap> {
   });
 }
 
-/** An apply.result entry (what P3.5 and the P3.3 ledger read), from this Apply Layer or older producers. */
+/** An apply.result entry (what P3.5 and the P3.3 ledger read), from this Apply Layer or other producers. */
 function resultRandom(symbols: readonly string[]): fc.Arbitrary<FieldMap> {
   const symbol = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...symbols) },
