@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRepoFile, repoPath, run } from "./helpers.js";
 
 // The layering check of `pnpm lint` (dependency-cruiser with .dependency-cruiser.mjs), run with the repository's
@@ -47,14 +47,19 @@ const BREAKS: Record<string, string> = {
     'import { ping } from "./ping.js";\nexport const pong = (): number => ping() - 1;\n',
 };
 
-let dir = "";
-afterEach(() => {
-  if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  dir = "";
-});
+interface Cruise {
+  code: number;
+  output: string;
+}
 
-async function cruise(files: Record<string, string>) {
-  dir = mkdtempSync(join(tmpdir(), "layering-"));
+const dirs: string[] = [];
+let clean: Cruise;
+let broken: Cruise;
+
+/** Write `files` and the check's configuration into a temp directory and run the lint arguments there. */
+async function cruise(files: Record<string, string>): Promise<Cruise> {
+  const dir = mkdtempSync(join(tmpdir(), "layering-"));
+  dirs.push(dir);
   for (const name of CONFIG_FILES) copyFileSync(repoPath(name), join(dir, name));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -64,18 +69,26 @@ async function cruise(files: Record<string, string>) {
     cwd: dir,
     timeoutMs: 30_000,
   });
-  return { ...result, output: result.stdout + result.stderr };
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
+// Both workspaces are checked at once: the time is mostly Node loading the checker.
+beforeAll(async () => {
+  [clean, broken] = await Promise.all([cruise(CLEAN), cruise({ ...CLEAN, ...BREAKS })]);
+}, 60_000);
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 describe("layering check (pnpm lint)", () => {
-  it("passes a workspace where services use packages and tests and bench import anything", async () => {
-    const { code, output } = await cruise(CLEAN);
+  it("passes a workspace where services use packages and tests and bench import anything", () => {
+    const { code, output } = clean;
     expect(output).toContain("no dependency violations found");
     expect(code).toBe(0);
   });
 
-  it("fails naming the rule and file for a package importing a service, contracts importing upward and a cycle", async () => {
-    const { code, output } = await cruise({ ...CLEAN, ...BREAKS });
+  it("fails naming the rule and file for a package importing a service, contracts importing upward and a cycle", () => {
+    const { code, output } = broken;
     expect(code).not.toBe(0);
     expect(output).toMatch(
       /package-imports-service: packages\/runtime\/src\/by-name\.ts → services\/apply-layer/,
