@@ -41,6 +41,7 @@ const BREAKS: Record<string, string> = {
   "packages/runtime/src/by-path.ts":
     'import { half } from "../../../services/apply-layer/src/half.js";\nexport const viaPath = half;\n',
   "packages/contracts/src/upward.ts": 'import { twice } from "@quantum/runtime";\nexport const up = twice;\n',
+  "packages/runtime/src/lost.ts": 'import { gone } from "./nowhere.js";\nexport const lost = gone;\n',
   "packages/runtime/src/ping.ts":
     'import { pong } from "./pong.js";\nexport const ping = (): number => pong() + 1;\n',
   "packages/runtime/src/pong.ts":
@@ -87,7 +88,7 @@ describe("layering check (pnpm lint)", () => {
     expect(code).toBe(0);
   });
 
-  it("fails naming the rule and file for a package importing a service, contracts importing upward and a cycle", () => {
+  it("fails naming the rule and file for each break: package imports a service, contracts imports upward, cycle, unresolvable import", () => {
     const { code, output } = broken;
     expect(code).not.toBe(0);
     expect(output).toMatch(
@@ -100,5 +101,6 @@ describe("layering check (pnpm lint)", () => {
       /contracts-imports-workspace: packages\/contracts\/src\/upward\.ts → packages\/runtime/,
     );
     expect(output).toMatch(/no-cycle: packages\/runtime\/src\/(ping|pong)\.ts → /);
+    expect(output).toMatch(/not-resolvable: packages\/runtime\/src\/lost\.ts → \.\/nowhere\.js/);
   });
 });
