@@ -77,8 +77,8 @@ export function statusPageRoutes(o: StatusPageOptions): Record<string, RouteHand
   // A shared read is rendered once per format, whichever request needs it first.
   const rendered = new WeakMap<Read, { html?: RouteResponse; json?: RouteResponse }>();
   const renderedOf = (r: Read) => {
-    let entry = rendered.get(r);
-    if (entry === undefined) rendered.set(r, (entry = {}));
+    const entry = rendered.get(r) ?? {};
+    rendered.set(r, entry);
     return entry;
   };
   const html = async (): Promise<RouteResponse> => {
@@ -99,7 +99,12 @@ export function statusPageRoutes(o: StatusPageOptions): Record<string, RouteHand
     const entry = renderedOf(r);
     if (entry.json === undefined) {
       const body = r.ok ? r.model : { error: "redis unreachable", detail: r.error, at: r.atIso };
-      entry.json = { status: r.ok ? 200 : 503, contentType: JSON_TYPE, body: safeJson(body), headers: PAGE_HEADERS };
+      entry.json = {
+        status: r.ok ? 200 : 503,
+        contentType: JSON_TYPE,
+        body: safeJson(body),
+        headers: PAGE_HEADERS,
+      };
     }
     return entry.json;
   };
