@@ -96,8 +96,10 @@ export async function startProc(
   });
   // A bench phase may replace what the stack forces (e.g. a venue other than paper).
   Object.assign(env, opts.overrides ?? {});
+  // BENCH_NODE_ARGS: node flags for the started processes only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child = new ManagedChild(
-    { name, command: process.execPath, args: [childEntry(root, name)], env, cwd: root },
+    { name, command: process.execPath, args: [...nodeArgs, childEntry(root, name)], env, cwd: root },
     { onLine: () => undefined, tailLines: 30 },
   );
   child.start();

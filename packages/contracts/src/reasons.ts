@@ -119,6 +119,10 @@ export function boundReason(
 ): { reason: string; detail: string } {
   const text = raw.trim();
   if (text === "") return { reason: "none", detail: "" };
+  // A text that is exactly a known code is the common case (every result this system writes): no longer
+  // code can match it, so it is its own reason without scanning the list.
+  if (known === ALL_KNOWN_REASONS ? KNOWN_REASON_SET.has(text) : known.includes(text))
+    return { reason: text, detail: "" };
   let best = "";
   for (const code of known) {
     if (
@@ -143,6 +147,7 @@ export function boundReason(
 export const ALL_KNOWN_REASONS: readonly string[] = [
   ...new Set<string>([...APPLY_REASONS, ...P33_DENY_REASONS, P33_ALLOW_REASON, ...P35_MIX_ALERT_REASONS]),
 ];
+const KNOWN_REASON_SET: ReadonlySet<string> = new Set(ALL_KNOWN_REASONS);
 
 /** Order sides (Binance `side`). */
 export const ORDER_SIDES = ["BUY", "SELL"] as const;

@@ -83,9 +83,12 @@ function parseReply(reply: unknown, n: number): ScriptReply {
 
 /** Stream ids compare by (ms, seq) as numbers. */
 export function compareStreamIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split("-").map(Number);
-  const [bm = 0, bs = 0] = b.split("-").map(Number);
-  return am !== bm ? am - bm : as - bs;
+  const ad = a.indexOf("-");
+  const bd = b.indexOf("-");
+  const am = Number(ad < 0 ? a : a.slice(0, ad));
+  const bm = Number(bd < 0 ? b : b.slice(0, bd));
+  if (am !== bm) return am - bm;
+  return (ad < 0 ? 0 : Number(a.slice(ad + 1))) - (bd < 0 ? 0 : Number(b.slice(bd + 1)));
 }
 
 /** KEYS and ARGV of the applyBatch script for these items (increments aggregated per bucket and field). */

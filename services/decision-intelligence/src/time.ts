@@ -12,10 +12,17 @@ export function minuteOf(epochMs: number): number {
   return Math.floor(epochMs / MS_PER_MINUTE);
 }
 
+let lastMinute = Number.NaN;
+let lastId = "";
+
 /** `YYYYMMDDHHMM` of a UTC minute index. Never local time. */
 export function bucketId(minute: number): string {
+  // Results arrive grouped by minute: the last minute's id is kept instead of formatting a date per result.
+  if (minute === lastMinute) return lastId;
   const iso = new Date(minute * MS_PER_MINUTE).toISOString(); // 2026-02-01T06:50:00.000Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+  lastId = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+  lastMinute = minute;
+  return lastId;
 }
 
 /** `YYYYMMDDHHMM` of the UTC minute containing an epoch-seconds instant. */

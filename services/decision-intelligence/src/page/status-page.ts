@@ -13,6 +13,11 @@ export interface StatusPageOptions {
   cooldownSec: number;
   /** Upper bound for reading the page's data; past it Redis counts as unreachable. Default 2000 ms. */
   timeoutMs?: number;
+  /**
+   * How long one successful read serves every request, ms. Default 1000: a hundred phones reloading cost one
+   * read a second, so serving the page does not take CPU from the drain. 0 reads for every request.
+   */
+  maxAgeMs?: number;
 }
 
 type Read = { ok: true; model: WhyNotTrading } | { ok: false; error: string; atIso: string };
@@ -27,13 +32,28 @@ function safeJson(value: unknown): string {
 
 /**
  * The read-only "why are we not trading?" routes of P3.5's metrics port: `/` (HTML) and `/status.json`, both
- * from one read of Redis through @quantum/insight. When Redis is not connected, or does not answer within
- * the timeout, both answer 503 saying so.
+ * from one read of Redis through @quantum/insight. Requests share reads: while one is running, further requests
+ * wait for it, and a successful read answers every request for `maxAgeMs` after it started. When Redis is not
+ * connected, or does not answer within the timeout, both answer 503 saying so (a failed read is not reused).
  */
 export function statusPageRoutes(o: StatusPageOptions): Record<string, RouteHandler> {
   const timeoutMs = o.timeoutMs ?? 2000;
-  const read = async (): Promise<Read> => {
+  const maxAgeMs = o.maxAgeMs ?? 1000;
+  let running: Promise<Read> | null = null;
+  let last: { read: Read; startedAt: number } | null = null;
+  const read = (): Promise<Read> => {
     const now = Date.now();
+    if (last !== null && last.read.ok && now - last.startedAt < maxAgeMs) return Promise.resolve(last.read);
+    if (running === null) {
+      running = readOnce(now).then((r) => {
+        last = { read: r, startedAt: now };
+        running = null;
+        return r;
+      });
+    }
+    return running;
+  };
+  const readOnce = async (now: number): Promise<Read> => {
     const atIso = new Date(now).toISOString();
     if (o.redis.status !== "ready")
       return { ok: false, error: `redis connection is ${o.redis.status}`, atIso };
@@ -54,9 +74,17 @@ export function statusPageRoutes(o: StatusPageOptions): Record<string, RouteHand
       clearTimeout(timer);
     }
   };
+  // A shared read is rendered once per format, whichever request needs it first.
+  const rendered = new WeakMap<Read, { html?: RouteResponse; json?: RouteResponse }>();
+  const renderedOf = (r: Read) => {
+    const entry = rendered.get(r) ?? {};
+    rendered.set(r, entry);
+    return entry;
+  };
   const html = async (): Promise<RouteResponse> => {
     const r = await read();
-    return r.ok
+    const entry = renderedOf(r);
+    entry.html ??= r.ok
       ? { status: 200, contentType: HTML_TYPE, body: renderWhyNotTrading(r.model), headers: PAGE_HEADERS }
       : {
           status: 503,
@@ -64,11 +92,21 @@ export function statusPageRoutes(o: StatusPageOptions): Record<string, RouteHand
           body: renderUnreachable(r.error, r.atIso),
           headers: PAGE_HEADERS,
         };
+    return entry.html;
   };
   const json = async (): Promise<RouteResponse> => {
     const r = await read();
-    const body = r.ok ? r.model : { error: "redis unreachable", detail: r.error, at: r.atIso };
-    return { status: r.ok ? 200 : 503, contentType: JSON_TYPE, body: safeJson(body), headers: PAGE_HEADERS };
+    const entry = renderedOf(r);
+    if (entry.json === undefined) {
+      const body = r.ok ? r.model : { error: "redis unreachable", detail: r.error, at: r.atIso };
+      entry.json = {
+        status: r.ok ? 200 : 503,
+        contentType: JSON_TYPE,
+        body: safeJson(body),
+        headers: PAGE_HEADERS,
+      };
+    }
+    return entry.json;
   };
   return { "/": html, "/status.json": json };
 }
