@@ -3,7 +3,7 @@ import { eventually, readStream, startTestRedis, type TestRedis } from "@quantum
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordFigures } from "./support/figures.js";
-import { initialModel, type ModelCommand, modelCommands } from "./support/model-commands.js";
+import { initialModel, type ModelCommand } from "./support/model-commands.js";
 import {
   checkExactlyOnce,
   checkGate,
@@ -11,16 +11,21 @@ import {
   checkSizing,
   checkStops,
 } from "./support/model-invariants.js";
+import { modelCommands } from "./support/model-scenarios.js";
 import { ModelWorld } from "./support/model-world.js";
 import { announceSeed, rng } from "./support/seed.js";
 
 // Model-based test of the Apply Layer's execution funnel: fast-check draws command sequences (proposals,
-// permits granted, denied or withheld, kill switch and trading state flips, venue faults, SIGKILLs of the
+// permits granted, denied or withheld, kill switch and trading state flips, venue faults — most armed for one
+// plan's own request, see model-scenarios.ts —, orders left at the venue by a lost claim, SIGKILLs of the
 // Apply Layer), runs them against the real process in testnet mode against FakeBinance, lets the system
 // settle and checks the invariants. No shrinking (real processes): a failure prints the seed, the run and
 // its command sequence; RELIABILITY_SEED=<seed> replays the same sequences.
 
-/** Runs per seed (10-18 commands each): bounded so the file stays well under 3 minutes on 2 cores. */
+/**
+ * Runs per seed (10-16 commands each, ~15 s per run on 2 cores). With the default seed, run 7 is the first
+ * to land a kill-switch flip while a plan is at the gate, so fewer runs would miss that break.
+ */
 const RUNS = 8;
 
 let redis: TestRedis;
@@ -33,6 +38,11 @@ const figures = {
   faults: 0,
   /** Requests the venue answered with an injected fault. */
   faultsMet: 0,
+  /** Of those, order requests (POSTs of closes and stops). */
+  faultsMetOnPosts: 0,
+  /** Faults armed for one plan's request, and those of them the plan never reached (halted, refused...). */
+  armedForPlans: 0,
+  armedForPlansUnmet: 0,
   orders: 0,
   fills: 0,
   posts: 0,
@@ -55,11 +65,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Controls back to open, leftover faults gone, then every plan's result and no execution record open. */
+/**
+ * Controls back to open, then every plan's result and no execution record open. Faults still armed stay:
+ * a plan granted by the last commands meets its own when it reaches the venue.
+ */
 async function settle(w: ModelWorld): Promise<void> {
   await w.setControl(keys.killSwitch, "false");
   await w.setControl(keys.tradingState, "ACTIVE");
-  w.fake.clearFaults();
   const failure = await eventually(
     async () => {
       const results = new Set((await readStream(w.r, streams.applyResult)).map(([, f]) => f.plan_id ?? ""));
@@ -87,6 +99,22 @@ function logged(c: ModelCommand, ran: string[]): ModelCommand {
     },
     toString: () => c.toString(),
   };
+}
+
+/** Faults armed for one plan's request that no request met, each with that plan's result reason. */
+async function unmetFaults(w: ModelWorld): Promise<string[]> {
+  const met = w.fake.requests().filter((q) => q.fault !== null);
+  const reasonOf = new Map(
+    (await readStream(w.r, streams.applyResult)).map(([, f]) => [f.plan_id ?? "", f.reason ?? "?"]),
+  );
+  const planOf = (id: string) => w.plans.find((p) => id.endsWith(p.planId))?.planId ?? "";
+  return w.armed
+    .filter(
+      (a) =>
+        a.clientOrderId !== null &&
+        !met.some((q) => Object.values(q.params).includes(a.clientOrderId as string)),
+    )
+    .map((a) => `${a.name} (${reasonOf.get(planOf(a.clientOrderId as string)) ?? "no result"})`);
 }
 
 async function violations(w: ModelWorld): Promise<string[]> {
@@ -128,13 +156,20 @@ describe("model-based: random interleavings against the real Apply Layer", () =>
           figures.posts += w.fake.counts().posts;
           figures.kills += w.kills;
           figures.faults += model.faults + w.kills;
-          figures.faultsMet += w.fake.requests().filter((q) => q.fault !== null).length;
+          const met = w.fake.requests().filter((q) => q.fault !== null);
+          figures.faultsMet += met.length;
+          figures.faultsMetOnPosts += met.filter((q) => q.method === "POST").length;
           figures.orders += w.fake.orders().length;
           figures.duplicates += found.filter((v) => /second order|fills|two results/.test(v)).length;
           figures.lost += found.filter((v) => / 0 results/.test(v)).length;
           figures.violations += found.length;
+          const unmet = await unmetFaults(w);
+          figures.armedForPlans += w.armed.filter((a) => a.clientOrderId !== null).length;
+          figures.armedForPlansUnmet += unmet.length;
           process.stderr.write(
-            `[model] run ${run} (reply delay ≤ ${replyDelayMaxMs} ms): ${ran.join(", ")} → ${reasons.join(" ")}\n`,
+            `[model] run ${run} (reply delay ≤ ${replyDelayMaxMs} ms): ${ran.join(", ")} → ${reasons.join(" ")}` +
+              (unmet.length > 0 ? `; armed for a plan, never met: ${unmet.join(", ")}` : "") +
+              "\n",
           );
           if (found.length > 0) {
             throw new Error(

@@ -230,6 +230,45 @@ describe("FakeBinance trading rules", () => {
     expect(fake.requests().at(-2)?.fault).toBe("slow");
   });
 
+  it("a fault for one client order id waits for the request about that order", async () => {
+    const params = { symbol: "BTCUSDT", side: "SELL", type: "MARKET", quantity: "0.010", reduceOnly: "true" };
+    fake.injectFault({
+      method: "POST",
+      path: "/fapi/v1/order",
+      kind: "reject",
+      code: -1001,
+      msg: "Internal error; unable to process your request. Please try again.",
+      clientOrderId: "target-1",
+    });
+    const other = await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "other-1" });
+    expect(other.status).toBe(200);
+    const target = await call("POST", "/fapi/v1/order", { ...params, newClientOrderId: "target-1" });
+    expect(target).toMatchObject({ status: 400, body: { code: -1001 } });
+    expect(fake.counts("target-1")).toEqual({ posts: 1, fills: 0 });
+    expect(
+      fake
+        .requests()
+        .map((r) => r.fault)
+        .slice(-2),
+    ).toEqual([null, "reject"]);
+  });
+
+  it("an order placed on the account directly is filled without a request in the log", () => {
+    const before = fake.requests().length;
+    const body = fake.placeOrder({
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "MARKET",
+      quantity: "0.010",
+      reduceOnly: "true",
+      newClientOrderId: "direct-1",
+      newOrderRespType: "RESULT",
+    });
+    expect(body).toMatchObject({ clientOrderId: "direct-1", status: "FILLED" });
+    expect(fake.counts("direct-1")).toEqual({ posts: 0, fills: 1 });
+    expect(fake.requests()).toHaveLength(before);
+  });
+
   it("serves faults in order, N times, then answers normally", async () => {
     fake.injectFault({
       method: "GET",

@@ -150,9 +150,14 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
     },
   };
 
-  const takeFault = (method: string, path: string): FakeFault | null => {
+  const takeFault = (method: string, path: string, params: Params): FakeFault | null => {
+    const about = params.newClientOrderId ?? params.clientAlgoId ?? params.origClientOrderId;
     const i = faults.findIndex(
-      (f) => f.method.toUpperCase() === method && f.path === path && f.remaining > 0,
+      (f) =>
+        f.method.toUpperCase() === method &&
+        f.path === path &&
+        f.remaining > 0 &&
+        (f.clientOrderId === undefined || f.clientOrderId === about),
     );
     if (i < 0) return null;
     const f = faults[i]!;
@@ -211,7 +216,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
         const key = req.headers["x-mbx-apikey"];
         verifySigned(rawQuery, rawBody, Array.isArray(key) ? key[0] : key, params, opts, serverNow());
       }
-      let fault = takeFault(method, path);
+      let fault = takeFault(method, path, params);
       if (fault?.kind === "slow") {
         record.fault = fault.kind;
         await sleep(fault.delayMs);
@@ -329,6 +334,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
     clearFaults() {
       faults = [];
     },
+    placeOrder: (params) => engine.newOrder(params, serverNow()),
     requests: () => log.map((r) => ({ ...r, params: { ...r.params } })),
     clearRequests() {
       log = [];

@@ -116,8 +116,17 @@ export type FakeFault =
 
 export type FakeFaultKind = FakeFault["kind"];
 
-/** Which calls a fault applies to: method + path (e.g. "POST", "/fapi/v1/order"), the next `times` calls (default 1). */
-export type FakeFaultSpec = { method: string; path: string; times?: number } & FakeFault;
+/**
+ * Which calls a fault applies to: method + path (e.g. "POST", "/fapi/v1/order"), the next `times` calls
+ * (default 1); with `clientOrderId`, only calls about that order (newClientOrderId, clientAlgoId or
+ * origClientOrderId), so a fault waits for the request that matters instead of the next one of its kind.
+ */
+export type FakeFaultSpec = {
+  method: string;
+  path: string;
+  times?: number;
+  clientOrderId?: string;
+} & FakeFault;
 
 export interface FakeRequestRecord {
   method: string;
@@ -157,6 +166,11 @@ export interface FakeBinance {
   /** Hold back every answer by a random time in this range after processing (null: answer at once). */
   setReplyDelay(range: FakeDelayRange | null): void;
   injectFault(spec: FakeFaultSpec): void;
+  /**
+   * Place an order on the account directly, as another client of the same account would (not in the request
+   * log): e.g. an order an earlier incarnation sent before Redis lost its claim. Returns the venue's answer.
+   */
+  placeOrder(params: Record<string, string>): unknown;
   clearFaults(): void;
   requests(): FakeRequestRecord[];
   clearRequests(): void;

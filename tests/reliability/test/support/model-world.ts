@@ -1,9 +1,10 @@
-import { keys } from "@quantum/contracts";
+import { keys, streams } from "@quantum/contracts";
 import {
   eventually,
   type FakeBinance,
   freePort,
   httpGet,
+  readStream,
   type ServiceProcess,
   startFakeBinance,
   startServiceProcess,
@@ -55,6 +56,8 @@ export class ModelWorld {
   readonly plans: ProposedPlan[] = [];
   readonly permits = new Map<string, PermitRecord>();
   readonly monitored: MonitoredCommand[] = [];
+  /** Venue faults armed by the run, with the client order id they wait for (null: the next of their kind). */
+  readonly armed: Array<{ name: string; clientOrderId: string | null }> = [];
   /** SIGKILLs made by the run (commands) and by the crash hook. */
   kills = 0;
   /** Set when an incarnation exited on its own other than by the crash hook (the run cannot go on). */
@@ -173,6 +176,24 @@ export class ModelWorld {
       if (failure !== null) throw new Error(failure);
     } catch (err) {
       throw new Error(`${String(err)}\n${this.output()}`);
+    }
+  }
+
+  /** Wait until each of these plans has its result; false when some still have none after `timeoutMs`. */
+  async waitResults(planIds: readonly string[], timeoutMs: number): Promise<boolean> {
+    if (planIds.length === 0) return true;
+    try {
+      await eventually(
+        async () => {
+          const seen = new Set((await readStream(this.r, streams.applyResult)).map(([, f]) => f.plan_id));
+          const missing = planIds.filter((id) => !seen.has(id));
+          if (missing.length > 0) throw new Error(`${missing.length} plans without a result`);
+        },
+        { timeoutMs, intervalMs: 100, message: "results of the plans" },
+      );
+      return true;
+    } catch {
+      return false;
     }
   }
 
