@@ -114,7 +114,7 @@ describe("publishPlanOnce-5.lua", () => {
   });
 });
 
-describe("publishResultOnce-4.lua", () => {
+describe("publishResultOnce-5.lua", () => {
   const base = { symbol: "BTCUSDT", dedupeTtlSec: 600, execRecordTtlSec: 3600, nowMs: 1769928600000 };
 
   it("owned: publishes once, flags the execution record and closes the open plan", async () => {
@@ -183,7 +183,7 @@ describe("publishResultOnce-4.lua", () => {
   });
 });
 
-describe("acquireLock-1.lua / releaseLock-1.lua", () => {
+describe("acquireLock-1.lua / compareAndDelete-1.lua", () => {
   it("one holder at a time; refresh by the same token; token-checked release", async () => {
     const a = await acquireSymbolLock(redis, { symbol: "BTCUSDT", token: "a:1:1", ttlMs: 5000 });
     expect(a).toEqual({ outcome: "acquired" });
