@@ -51,6 +51,7 @@ export {
   stepDecimals,
 } from "./quantity.js";
 export { type RateLimitSpec, RateWindow, type RateWindowState } from "./rate-window.js";
+export { EXCHANGE_SCRIPTS } from "./scripts.js";
 export {
   type CancelResult,
   type Exchange,

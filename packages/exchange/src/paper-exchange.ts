@@ -7,7 +7,6 @@ import { ExchangeRequestError } from "./errors/exchange-request-error.js";
 import { validateOrderRequest } from "./order-request.js";
 import { orderFromHash, planPaperOrder } from "./paper-fill.js";
 import { DEFAULT_PAPER_RULES } from "./paper-rules.js";
-import { definePaperScripts } from "./paper-scripts.js";
 import {
   type CancelResult,
   type Exchange,
@@ -44,7 +43,8 @@ function errText(err: unknown): string {
  * A paper venue on Redis: positions in quantum:paper:position:<SYMBOL>, orders by client id in
  * quantum:paper:order:<id>, fills on quantum:paper:orders. MARKET orders fill at the stored mark price
  * through one Lua script (compare-and-set on the position), so a client order id fills at most once even
- * when submitted concurrently from several processes. One-way position mode.
+ * when submitted concurrently from several processes. One-way position mode. Its client must have
+ * EXCHANGE_SCRIPTS loaded (`loadScripts`, at startup).
  */
 export class PaperExchange implements Exchange {
   readonly venue = "paper" as const;
@@ -71,7 +71,6 @@ export class PaperExchange implements Exchange {
       );
     }
     this.observer = opts.observer ?? NOOP_OBSERVER;
-    definePaperScripts(this.redis);
   }
 
   async getSymbolRules(symbol: string): Promise<SymbolRules | null> {
@@ -198,7 +197,7 @@ export class PaperExchange implements Exchange {
         : [];
       let res: [number, number];
       try {
-        res = await this.redis.quantumPaperPlaceOrder(
+        res = await this.redis.quantumPlacePaperOrder(
           orderKey,
           positionKey,
           keys.paperOrderSeq,
@@ -254,7 +253,7 @@ export class PaperExchange implements Exchange {
         this.report("cancel_order", "ok", t0);
         return { kind: "notOpen" };
       }
-      const [code, value] = await this.redis.quantumPaperCancelOrder(orderKey, String(Date.now()));
+      const [code, value] = await this.redis.quantumCancelPaperOrder(orderKey, String(Date.now()));
       this.report("cancel_order", "ok", t0);
       return code === 1 ? { kind: "canceled", orderId: String(value), clientOrderId } : { kind: "notOpen" };
     } catch (err) {

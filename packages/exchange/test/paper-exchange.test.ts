@@ -1,10 +1,12 @@
 import { keys, streams } from "@quantum/contracts";
+import { loadScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   clientOrderIdFor,
   createExchange,
+  EXCHANGE_SCRIPTS,
   InvalidOrderError,
   type OrderRequest,
   PaperExchange,
@@ -18,9 +20,16 @@ let client: Redis;
 let paper: PaperExchange;
 let observer: RecordingObserver;
 
+/** A client with the paper scripts loaded, as a service loads them at startup. */
+function scriptedClient(): Redis {
+  const c = redis.client();
+  loadScripts(c, [EXCHANGE_SCRIPTS]);
+  return c;
+}
+
 beforeAll(async () => {
   redis = await startTestRedis();
-  client = redis.client();
+  client = scriptedClient();
 });
 afterAll(async () => {
   await redis.stop();
@@ -168,7 +177,7 @@ describe("PaperExchange (real Redis)", () => {
 
   it("concurrent submits of the same client order id (several clients) fill exactly once", async () => {
     await seedPaperPosition(client, "BTCUSDT", "1.000", "60000");
-    const exchanges = Array.from({ length: 8 }, () => new PaperExchange({ redis: redis.client() }));
+    const exchanges = Array.from({ length: 8 }, () => new PaperExchange({ redis: scriptedClient() }));
     const order = close("BTCUSDT", "SELL", "0.300", "race");
     const outs = await Promise.all(exchanges.map((ex) => ex.placeOrder(order)));
     const ids = new Set(outs.map((o) => (o.kind === "filled" ? o.orderId : o.kind)));
@@ -189,7 +198,7 @@ describe("PaperExchange (real Redis)", () => {
       clientOrderId: clientOrderIdFor("race-stop", "stop"),
     };
     const outs = await Promise.all(
-      Array.from({ length: 8 }, () => new PaperExchange({ redis: redis.client() }).placeOrder(stop)),
+      Array.from({ length: 8 }, () => new PaperExchange({ redis: scriptedClient() }).placeOrder(stop)),
     );
     expect(new Set(outs.map((o) => (o.kind === "accepted" ? o.orderId : o.kind))).size).toBe(1);
     expect(await client.get(keys.paperOrderSeq)).toBe("1");
@@ -199,7 +208,7 @@ describe("PaperExchange (real Redis)", () => {
     await seedPaperPosition(client, "BTCUSDT", "1.000", "60000");
     const outs = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        new PaperExchange({ redis: redis.client() }).placeOrder(
+        new PaperExchange({ redis: scriptedClient() }).placeOrder(
           close("BTCUSDT", "SELL", "0.150", `many-${i}`),
         ),
       ),
@@ -315,7 +324,7 @@ describe("PaperExchange (real Redis)", () => {
   });
 
   it("createExchange('paper') builds a working paper exchange; Redis loss → notSent, not a throw", async () => {
-    const own = redis.client();
+    const own = scriptedClient();
     const ex = await createExchange("paper", { redis: own, streamMaxLen: 100 });
     await seedPaperPosition(client, "XRPUSDT", "100", "0.5");
     expect(await ex.placeOrder(close("XRPUSDT", "SELL", "10.0", "cx"))).toMatchObject({

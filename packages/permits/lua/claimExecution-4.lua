@@ -34,6 +34,7 @@ local planId = ARGV[4]
 local symbol = ARGV[5]
 
 -- @include "controlRules.lua"
+-- @include "claimRecord.lua"
 
 if killSwitchHalts(redis.call("GET", killSwitchKey), missingKillSwitchHalts) then
   return { "kill_switch_active" }
@@ -47,15 +48,5 @@ if redis.call("EXISTS", execRecordKey) == 1 then
   return { "already_executed" }
 end
 
-local nowSec = string.format("%.3f", nowMs / 1000)
-redis.call("HSET", execRecordKey,
-  "state", "CLAIMED",
-  "plan_id", planId,
-  "symbol", symbol,
-  "created_at", nowSec,
-  "updated_at", nowSec)
-if execRecordTtlSec and execRecordTtlSec > 0 then
-  redis.call("EXPIRE", execRecordKey, execRecordTtlSec)
-end
-redis.call("ZADD", execOpenKey, nowMs, planId)
+claimRecord(execRecordKey, execOpenKey, nowMs, execRecordTtlSec, planId, symbol)
 return { "ok" }

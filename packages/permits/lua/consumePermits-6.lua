@@ -41,6 +41,7 @@ local planId = ARGV[4]
 local symbol = ARGV[5]
 
 -- @include "controlRules.lua"
+-- @include "claimRecord.lua"
 
 local govPttl = redis.call("PTTL", govPermitKey)
 local p33Pttl = redis.call("PTTL", p33PermitKey)
@@ -68,16 +69,6 @@ if redis.call("EXISTS", execRecordKey) == 1 then
 end
 
 -- Writes: consume both permits, claim the execution.
-local nowSec = string.format("%.3f", nowMs / 1000)
 redis.call("DEL", govPermitKey, p33PermitKey)
-redis.call("HSET", execRecordKey,
-  "state", "CLAIMED",
-  "plan_id", planId,
-  "symbol", symbol,
-  "created_at", nowSec,
-  "updated_at", nowSec)
-if execRecordTtlSec and execRecordTtlSec > 0 then
-  redis.call("EXPIRE", execRecordKey, execRecordTtlSec)
-end
-redis.call("ZADD", execOpenKey, nowMs, planId)
+claimRecord(execRecordKey, execOpenKey, nowMs, execRecordTtlSec, planId, symbol)
 return { "ok", govValue, p33Value, govPttl, p33Pttl }

@@ -9,7 +9,6 @@ import {
   decodeTransitionReply,
   type TransitionResult,
 } from "./replies.js";
-import { registerPermitScripts } from "./scripts.js";
 
 export interface ConsumeParams {
   planId: string;
@@ -61,7 +60,6 @@ function checkCommon(p: ConsumeParams): { now: string; ttl: string } {
  */
 export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<ConsumeResult> {
   const { now, ttl } = checkCommon(p);
-  registerPermitScripts(redis);
   const reply = await redis.quantumConsumePermits(
     keys.governorPermit(p.planId),
     keys.p33Permit(p.planId),
@@ -84,7 +82,6 @@ export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<Co
  */
 export async function claimExecution(redis: Redis, p: ClaimParams): Promise<ClaimResult> {
   const { now, ttl } = checkCommon(p);
-  registerPermitScripts(redis);
   const reply = await redis.quantumClaimExecution(
     keys.killSwitch,
     keys.tradingState,
@@ -114,7 +111,6 @@ export async function transitionExec(redis: Redis, p: TransitionParams): Promise
     pairs.push(field, value);
   }
   const now = Math.trunc(p.nowMs ?? Date.now());
-  registerPermitScripts(redis);
   const reply = await redis.quantumTransitionExec(
     keys.execRecord(p.planId),
     expected.join(","),

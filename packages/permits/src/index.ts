@@ -1,11 +1,4 @@
 export {
-  APPLY_SCRIPTS,
-  type ApplyScriptName,
-  type ApplyScriptSources,
-  loadApplyScripts,
-  registerApplyScripts,
-} from "./apply-scripts.js";
-export {
   type ClaimParams,
   type ConsumeParams,
   claimExecution,
@@ -30,7 +23,6 @@ export {
   TRADING_STATE_CASES,
   type TradingStateCase,
 } from "./kill-switch-cases.js";
-export { PermitScriptLoadError } from "./permit-script-load-error.js";
 export { parseGovernorBlock } from "./permit-wait.js";
 export {
   type KeyspaceWatch,
@@ -40,14 +32,6 @@ export {
   type PermitWaiterOptions,
   waitAndConsumePermits,
 } from "./permit-waiter.js";
-export {
-  type PublishPlanParams,
-  type PublishPlanResult,
-  type PublishResultOutcome,
-  type PublishResultParams,
-  publishPlanOnce,
-  publishResultOnce,
-} from "./publish.js";
 export type { BeginSubmitResult } from "./replies.js";
 export {
   type ClaimResult,
@@ -57,22 +41,8 @@ export {
   decodeTransitionReply,
   type TransitionResult,
 } from "./replies.js";
-export {
-  DEFAULT_LUA_DIR,
-  loadPermitScripts,
-  PERMIT_SCRIPTS,
-  type PermitScriptName,
-  type PermitScriptSources,
-  permitScriptsRegistered,
-  registerPermitScripts,
-} from "./scripts.js";
+export { PERMIT_SCRIPTS } from "./scripts.js";
 export { type BeginSubmitParams, beginSubmit, ordersInFlight } from "./submit.js";
-export {
-  type AcquireSymbolLockParams,
-  type AcquireSymbolLockResult,
-  acquireSymbolLock,
-  releaseSymbolLock,
-} from "./symbol-lock.js";
 export { UnexpectedScriptReplyError } from "./unexpected-script-reply-error.js";
 export type {
   GovernorBlock,

@@ -2,7 +2,6 @@ import { keys, keyspaceChannel } from "@quantum/contracts";
 import { type Redis, ReplyError } from "ioredis";
 import { InvalidPermitArgumentError } from "./invalid-permit-argument-error.js";
 import { PermitWait } from "./permit-wait.js";
-import { registerPermitScripts } from "./scripts.js";
 import type { PermitLogger, PermitWaitParams, PermitWaitResult } from "./wait-types.js";
 
 export interface PermitWaiterOptions {
@@ -79,7 +78,6 @@ export class PermitWaiter {
   private closedFlag = false;
 
   constructor(redis: Redis, opts: PermitWaiterOptions = {}) {
-    registerPermitScripts(redis);
     this.redis = redis;
     this.log = opts.logger;
     this.connectTimeoutMs = opts.subscriberConnectTimeoutMs ?? 2000;

@@ -3,7 +3,6 @@ import type { Redis } from "ioredis";
 import { missingKillSwitchHaltsArg } from "./consume.js";
 import { InvalidPermitArgumentError } from "./invalid-permit-argument-error.js";
 import { type BeginSubmitResult, decodeBeginSubmitReply } from "./replies.js";
-import { registerPermitScripts } from "./scripts.js";
 
 export interface BeginSubmitParams {
   planId: string;
@@ -37,7 +36,6 @@ export async function beginSubmit(redis: Redis, p: BeginSubmitParams): Promise<B
     }
     pairs.push(field, value);
   }
-  registerPermitScripts(redis);
   const reply = await redis.quantumBeginSubmit(
     keys.execRecord(p.planId),
     keys.killSwitch,

@@ -9,13 +9,14 @@ import {
   ordersInFlight,
   transitionExec,
 } from "../src/index.js";
+import { scripted } from "./helpers.js";
 
 let server: TestRedis;
 let r: Redis;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  r = server.client();
+  r = scripted(server);
 });
 afterAll(async () => {
   await server.stop();
@@ -109,7 +110,7 @@ describe("beginSubmit (the gate before an order)", () => {
   it("once the kill switch SET has returned, no gate passes; racing gates are exactly the in-flight list", async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `d${i.toString(16).padStart(15, "0")}`);
     for (const id of ids) await claimed(id);
-    const clients = Array.from({ length: 4 }, () => server.client());
+    const clients = Array.from({ length: 4 }, () => scripted(server));
     const racing = ids.map((planId, i) =>
       beginSubmit(clients[i % clients.length] as Redis, { planId, symbol: "BTCUSDT", mode: "paper" }).then(
         (o) => ({

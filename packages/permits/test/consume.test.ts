@@ -3,14 +3,14 @@ import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ConsumeResult, consumePermits, InvalidPermitArgumentError } from "../src/index.js";
-import { GOV_PERMIT, newPlanId, P33_PERMIT, permitsExist, setPermits } from "./helpers.js";
+import { GOV_PERMIT, newPlanId, P33_PERMIT, permitsExist, scripted, setPermits } from "./helpers.js";
 
 let server: TestRedis;
 let redis: Redis;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  redis = server.client();
+  redis = scripted(server);
 });
 afterAll(async () => {
   await server.stop();
@@ -150,7 +150,7 @@ describe("consumePermits-6.lua", () => {
     await redis.set(keys.killSwitch, "false");
     const planId = newPlanId();
     await setPermits(redis, planId);
-    const clients = Array.from({ length: 10 }, () => server.client());
+    const clients = Array.from({ length: 10 }, () => scripted(server));
     await Promise.all(clients.map((c) => c.ping()));
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>

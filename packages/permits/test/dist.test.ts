@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { keys } from "@quantum/contracts";
+import { loadScripts, readLuaScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newPlanId, setPermits } from "./helpers.js";
@@ -21,20 +22,19 @@ describe("the built package (run `pnpm --filter @quantum/permits build` first)",
   it("dist/index.js resolves the lua dir next to dist and runs the scripts", async () => {
     expect(existsSync(distEntry), `${fileURLToPath(distEntry)} is missing: build the package`).toBe(true);
     const mod = (await import(distEntry.href)) as PermitsModule;
-    expect(fileURLToPath(mod.DEFAULT_LUA_DIR)).toBe(fileURLToPath(new URL("../lua/", import.meta.url)));
-    expect(Object.keys(mod.loadPermitScripts())).toEqual([
+    expect(fileURLToPath(mod.PERMIT_SCRIPTS.dir)).toBe(fileURLToPath(new URL("../lua/", import.meta.url)));
+    const sources = readLuaScripts(mod.PERMIT_SCRIPTS);
+    expect(Object.keys(sources)).toEqual([
       "consumePermits",
       "claimExecution",
       "transitionExec",
       "beginSubmit",
     ]);
     // the include is resolved from the shipped lua/includes dir
-    expect(mod.loadPermitScripts().beginSubmit).toContain(
-      "local function killSwitchHalts(value, missingHalts)",
-    );
+    expect(sources.beginSubmit).toContain("local function killSwitchHalts(value, missingHalts)");
 
     const redis = server.client();
-    mod.registerPermitScripts(redis);
+    loadScripts(redis, [mod.PERMIT_SCRIPTS]);
     await redis.set(keys.killSwitch, "off");
     const planId = newPlanId();
     await setPermits(redis, planId);

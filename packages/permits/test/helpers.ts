@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { keys } from "@quantum/contracts";
+import { loadScripts } from "@quantum/runtime";
+import type { TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
+import { PERMIT_SCRIPTS } from "../src/index.js";
 
 export function newPlanId(): string {
   return randomBytes(8).toString("hex");
@@ -45,4 +48,11 @@ export async function permitsExist(
     redis.exists(keys.p33Permit(planId)),
   ]);
   return { governor: g === 1, p33: p === 1 };
+}
+
+/** A client with this package's scripts loaded, as a service loads them at startup. */
+export function scripted(server: TestRedis): Redis {
+  const client = server.client();
+  loadScripts(client, [PERMIT_SCRIPTS]);
+  return client;
 }

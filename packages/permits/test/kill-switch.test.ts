@@ -13,14 +13,14 @@ import {
   TRADING_STATE_CASES,
   tradingStateHalts,
 } from "../src/index.js";
-import { newPlanId, permitsExist, setPermits } from "./helpers.js";
+import { newPlanId, permitsExist, scripted, setPermits } from "./helpers.js";
 
 let server: TestRedis;
 let redis: Redis;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  redis = server.client();
+  redis = scripted(server);
 });
 afterAll(async () => {
   await server.stop();

@@ -1,17 +1,16 @@
+import { fileURLToPath } from "node:url";
 import { keys } from "@quantum/contracts";
+import {
+  LuaScriptLoadError,
+  loadScripts,
+  luaScriptTable,
+  readLuaScripts,
+  scriptsLoaded,
+} from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DEFAULT_LUA_DIR,
-  decodeConsumeReply,
-  loadPermitScripts,
-  PERMIT_SCRIPTS,
-  PermitScriptLoadError,
-  permitScriptsRegistered,
-  registerPermitScripts,
-  UnexpectedScriptReplyError,
-} from "../src/index.js";
+import { decodeConsumeReply, PERMIT_SCRIPTS, UnexpectedScriptReplyError } from "../src/index.js";
 
 let server: TestRedis;
 
@@ -24,42 +23,43 @@ afterAll(async () => {
 
 describe("loader", () => {
   it("reads every script from the package's lua dir; each names its key count and documents KEYS/ARGV", () => {
-    const sources = loadPermitScripts();
-    for (const [name, def] of Object.entries(PERMIT_SCRIPTS)) {
+    const sources = readLuaScripts(PERMIT_SCRIPTS);
+    for (const [name, def] of Object.entries(PERMIT_SCRIPTS.scripts)) {
       const src = sources[name as keyof typeof sources];
-      expect(def.file).toMatch(new RegExp(`^${name}-${def.numberOfKeys}\\.lua$`));
-      for (let i = 1; i <= def.numberOfKeys; i++) expect(src, `${name} KEYS[${i}]`).toContain(`KEYS[${i}]`);
+      const n = def.numberOfKeys ?? 0;
+      for (let i = 1; i <= n; i++) expect(src, `${name} KEYS[${i}]`).toContain(`KEYS[${i}]`);
       expect(src).toContain("ARGV[1]");
     }
-    expect(DEFAULT_LUA_DIR.pathname).toMatch(/\/packages\/permits\/lua\/$/);
+    expect(fileURLToPath(PERMIT_SCRIPTS.dir)).toMatch(/\/packages\/permits\/lua\/$/);
   });
 
-  it("fails fast with a clear error naming the missing file", () => {
-    const nowhere = new URL("../no-such-lua-dir/", DEFAULT_LUA_DIR);
+  it("fails fast with a clear error naming the missing file, and defines nothing", () => {
+    const nowhere = luaScriptTable(
+      new URL("../no-such-lua-dir/", PERMIT_SCRIPTS.dir),
+      PERMIT_SCRIPTS.scripts,
+    );
+    const client = server.client();
     let caught: unknown;
     try {
-      loadPermitScripts(nowhere);
+      loadScripts(client, [nowhere]);
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(PermitScriptLoadError);
-    const e = caught as PermitScriptLoadError;
-    expect(e.code).toBe("PERMIT_SCRIPT_LOAD_FAILED");
+    expect(caught).toBeInstanceOf(LuaScriptLoadError);
+    const e = caught as LuaScriptLoadError;
+    expect(e.code).toBe("LUA_SCRIPT_LOAD_FAILED");
     expect(e.path).toMatch(/no-such-lua-dir\/consumePermits-6\.lua$/);
     expect(e.message).toContain("consumePermits-6.lua");
-
-    const client = server.client();
-    expect(() => registerPermitScripts(client, { luaDir: nowhere })).toThrow(PermitScriptLoadError);
-    expect(permitScriptsRegistered(client)).toBe(false);
+    expect(scriptsLoaded(client, PERMIT_SCRIPTS)).toBe(false);
   });
 
-  it("registerPermitScripts is idempotent per client and the commands run", async () => {
+  it("loading is idempotent per client and the commands run", async () => {
     const client: Redis = server.client();
-    registerPermitScripts(client);
+    loadScripts(client, [PERMIT_SCRIPTS]);
     const first = client.quantumConsumePermits;
-    registerPermitScripts(client);
+    loadScripts(client, [PERMIT_SCRIPTS]);
     expect(client.quantumConsumePermits).toBe(first);
-    expect(permitScriptsRegistered(client)).toBe(true);
+    expect(scriptsLoaded(client, PERMIT_SCRIPTS)).toBe(true);
     await client.set(keys.killSwitch, "true");
     const reply = await client.quantumConsumePermits(
       keys.governorPermit("p1"),

@@ -3,14 +3,14 @@ import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claimExecution, InvalidPermitArgumentError, transitionExec } from "../src/index.js";
-import { newPlanId } from "./helpers.js";
+import { newPlanId, scripted } from "./helpers.js";
 
 let server: TestRedis;
 let redis: Redis;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  redis = server.client();
+  redis = scripted(server);
 });
 afterAll(async () => {
   await server.stop();

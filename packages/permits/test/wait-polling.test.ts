@@ -4,7 +4,7 @@ import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyspaceNotificationsEnabled, PermitWaiter, type PermitWaitParams } from "../src/index.js";
-import { GOV_PERMIT, newPlanId, P33_PERMIT, permitsExist } from "./helpers.js";
+import { GOV_PERMIT, newPlanId, P33_PERMIT, permitsExist, scripted } from "./helpers.js";
 
 const params = (planId: string, over: Partial<PermitWaitParams> = {}): PermitWaitParams => ({
   planId,
@@ -50,7 +50,7 @@ describe("notifications off on the server", () => {
   let waiter: PermitWaiter;
   beforeAll(async () => {
     server = await startTestRedis({ notifyKeyspaceEvents: "" });
-    waiter = new PermitWaiter(server.client());
+    waiter = new PermitWaiter(scripted(server));
   });
   afterAll(async () => {
     await waiter.close();
@@ -60,11 +60,11 @@ describe("notifications off on the server", () => {
   it("detects off and waits by polling", async () => {
     expect(await waiter.notificationsEnabled()).toBe(false);
     expect(waiter.subscriberConnected).toBe(false);
-    await pollingWorks(waiter, server.client());
+    await pollingWorks(waiter, scripted(server));
   });
 
   it("50 concurrent polling waits resolve", async () => {
-    const writer = server.client();
+    const writer = scripted(server);
     const plans = Array.from({ length: 50 }, () => newPlanId());
     const waits = plans.map((p) => waiter.wait(params(p)));
     const pipe = writer.pipeline();
@@ -81,7 +81,7 @@ describe("CONFIG refused by the server", () => {
   let waiter: PermitWaiter;
   beforeAll(async () => {
     server = await startTestRedis({ extraArgs: ["--rename-command", "CONFIG", ""] });
-    waiter = new PermitWaiter(server.client());
+    waiter = new PermitWaiter(scripted(server));
   });
   afterAll(async () => {
     await waiter.close();
@@ -89,7 +89,7 @@ describe("CONFIG refused by the server", () => {
   });
 
   it("treats notifications as off and polls", async () => {
-    const writer = server.client();
+    const writer = scripted(server);
     await expect(writer.config("GET", "notify-keyspace-events")).rejects.toThrow();
     expect(await waiter.notificationsEnabled()).toBe(false);
     await pollingWorks(waiter, writer);

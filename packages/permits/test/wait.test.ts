@@ -4,7 +4,7 @@ import { eventually, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermitWaiter, type PermitWaitParams, waitAndConsumePermits } from "../src/index.js";
-import { GOV_PERMIT, newPlanId, P33_PERMIT, permitsExist, setPermits } from "./helpers.js";
+import { GOV_PERMIT, newPlanId, P33_PERMIT, permitsExist, scripted, setPermits } from "./helpers.js";
 
 let server: TestRedis;
 let redis: Redis;
@@ -13,8 +13,8 @@ let waiter: PermitWaiter;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  redis = server.client();
-  writer = server.client();
+  redis = scripted(server);
+  writer = scripted(server);
   await writer.set(keys.killSwitch, "false");
   waiter = new PermitWaiter(redis);
 });
@@ -260,7 +260,7 @@ describe("PermitWaiter fallback", () => {
 
 describe("waitAndConsumePermits with the shared waiter", () => {
   it("uses one process-wide waiter per client and closes it when the client ends", async () => {
-    const client = server.client();
+    const client = scripted(server);
     const planId = newPlanId();
     await setPermits(writer, planId);
     const res = await waitAndConsumePermits({ redis: client, ...params(planId) });

@@ -3,7 +3,7 @@ import { eventually, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyspaceEventsEnabled, PermitWaiter, type PermitWaitParams } from "../src/index.js";
-import { GOV_PERMIT, newPlanId, P33_PERMIT } from "./helpers.js";
+import { GOV_PERMIT, newPlanId, P33_PERMIT, scripted } from "./helpers.js";
 
 const params = (planId: string): PermitWaitParams => ({
   planId,
@@ -46,8 +46,8 @@ describe("PermitWaiter.watchKeys with hash events on", () => {
   let waiter: PermitWaiter;
   beforeAll(async () => {
     server = await startTestRedis();
-    writer = server.client();
-    waiter = new PermitWaiter(server.client());
+    writer = scripted(server);
+    waiter = new PermitWaiter(scripted(server));
   });
   afterAll(async () => {
     await waiter.close();
@@ -90,7 +90,7 @@ describe("PermitWaiter.watchKeys without hash events", () => {
   let waiter: PermitWaiter;
   beforeAll(async () => {
     server = await startTestRedis({ notifyKeyspaceEvents: "K$" });
-    waiter = new PermitWaiter(server.client());
+    waiter = new PermitWaiter(scripted(server));
   });
   afterAll(async () => {
     await waiter.close();

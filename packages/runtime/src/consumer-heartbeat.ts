@@ -2,27 +2,11 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keys } from "@quantum/contracts";
-import type { Redis, Result } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ConsumerNameInUseError } from "./consumer-name-in-use-error.js";
-import { defineLuaScripts, loadLuaScripts, luaScriptsDefined } from "./lua-scripts.js";
-
-declare module "ioredis" {
-  interface RedisCommander<Context> {
-    /** claimHeartbeat-1.lua; use `claimConsumerName()` instead of calling this directly. */
-    quantumClaimHeartbeat(heartbeatKey: string, instanceId: string, ttlMs: string): Result<unknown, Context>;
-    /** releaseHeartbeat-1.lua; use `ConsumerHeartbeat.stop()` instead of calling this directly. */
-    quantumReleaseHeartbeat(heartbeatKey: string, instanceId: string): Result<unknown, Context>;
-  }
-}
-
-const HEARTBEAT_SCRIPTS = {
-  claim: { file: "claimHeartbeat-1.lua", command: "quantumClaimHeartbeat", numberOfKeys: 1 },
-  release: { file: "releaseHeartbeat-1.lua", command: "quantumReleaseHeartbeat", numberOfKeys: 1 },
-} as const;
-
-/** `lua/` of this package, resolved from the running module (src/ in tests, dist/ when built). */
-const LUA_DIR = new URL("../lua/", import.meta.url);
+import { scriptsLoaded } from "./lua-scripts.js";
+import { compareAndDelete, RUNTIME_SCRIPTS } from "./runtime-scripts.js";
 
 /** Default heartbeat TTL: a crashed instance's name is free again at most this long after its last renewal. */
 export const CONSUMER_HEARTBEAT_TTL_MS = 5000;
@@ -53,11 +37,6 @@ export interface ConsumerHeartbeat {
 
 type ClaimReply = { held: false } | { held: true; holder: string; pttlMs: number };
 
-function registerHeartbeatScripts(redis: Redis): void {
-  if (luaScriptsDefined(redis, HEARTBEAT_SCRIPTS)) return;
-  defineLuaScripts(redis, HEARTBEAT_SCRIPTS, loadLuaScripts(LUA_DIR, HEARTBEAT_SCRIPTS));
-}
-
 async function claimOnce(redis: Redis, key: string, id: string, ttlMs: number): Promise<ClaimReply> {
   const reply = await redis.quantumClaimHeartbeat(key, id, String(ttlMs));
   if (Array.isArray(reply) && reply[0] === "ok") return { held: false };
@@ -83,7 +62,10 @@ export async function claimConsumerName(
   if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > 10_000) {
     throw new RangeError(`consumer heartbeat ttlMs must be an integer in 1000..10000, got ${ttlMs}`);
   }
-  registerHeartbeatScripts(redis);
+  // Checked here: the claim loop below retries every error, so a missing command would spin, not fail.
+  if (!scriptsLoaded(redis, RUNTIME_SCRIPTS)) {
+    throw new Error("claimConsumerName: the runtime Lua scripts are not loaded on this client (loadScripts)");
+  }
   const renewMs = Math.floor(ttlMs / 4);
   const key = keys.consumerHeartbeat(o.service, o.consumer);
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
@@ -161,7 +143,7 @@ export async function claimConsumerName(
       clearInterval(timer);
       await current;
       try {
-        await redis.quantumReleaseHeartbeat(key, instanceId);
+        await compareAndDelete(redis, key, instanceId);
       } catch (err) {
         log.warn({ err }, "consumer heartbeat not released (it expires on its own)");
       }

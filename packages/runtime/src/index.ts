@@ -39,12 +39,15 @@ export {
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { LuaScriptLoadError } from "./lua-script-load-error.js";
 export {
-  defineLuaScripts,
-  type LoadErrorFactory,
   type LuaScriptSpec,
-  loadLuaScripts,
-  luaScriptsDefined,
+  type LuaScriptTable,
+  loadScripts,
+  luaCommandName,
+  luaScriptFile,
+  luaScriptTable,
   readLuaScript,
+  readLuaScripts,
+  scriptsLoaded,
 } from "./lua-scripts.js";
 export { REDACTED, redactPaths, redactString, SENSITIVE_KEYS } from "./redact.js";
 export {
@@ -68,6 +71,7 @@ export {
   redisConfigShape,
   type SentinelAddress,
 } from "./redis-config.js";
+export { compareAndDelete, RUNTIME_SCRIPTS } from "./runtime-scripts.js";
 export { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
 export { type StatusHeartbeat, type StatusHeartbeatOptions, startStatusHeartbeat } from "./status.js";
 export {

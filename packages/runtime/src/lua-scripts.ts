@@ -4,93 +4,119 @@ import type { Redis } from "ioredis";
 import { LuaScriptLoadError } from "./lua-script-load-error.js";
 
 /**
- * One loader for every package's Lua scripts (permits, P3.3 ledger, P3.5 batches). Scripts live in a `lua/`
- * directory shipped beside `dist/`; each is defined on a client with `defineCommand` (EVALSHA with EVAL
- * fallback). A line `-- @include "name.lua"` is replaced by `lua/includes/name.lua` when the file is read,
- * so a rule shared by several scripts (the kill-switch rule) is written once. Nothing is generated at build time.
+ * The one loader for every package's Lua scripts. Each package keeps its scripts in its own `lua/` directory
+ * (shipped beside `dist/`) and describes them in ONE table (`luaScriptTable`). A service passes the tables of
+ * everything it runs to `loadScripts` once at startup, before it starts work; a missing or empty file throws
+ * `LuaScriptLoadError` there, so a broken install refuses to start instead of failing at the first plan.
+ *
+ * One naming scheme, derived from the table key so it cannot drift:
+ * - file:    `<name>-<number of keys>.lua`, or `<name>.lua` when the caller passes the key count first;
+ * - command: `quantum<Name>` (the ioredis method, EVALSHA with an EVAL fallback).
+ * A line `-- @include "x.lua"` is replaced by `lua/includes/x.lua` when the file is read, so a rule shared by
+ * several scripts (the kill-switch rule) is written once. Nothing is generated at build time.
  */
 
 export interface LuaScriptSpec {
-  /** File name inside the lua dir, e.g. "consumePermits-5.lua". */
-  readonly file: string;
-  /** The ioredis command name it is defined as. */
-  readonly command: string;
-  /** Fixed key count; omit for scripts whose caller passes numkeys first. */
+  /** Fixed key count; omit for a script whose caller passes numkeys first. */
   readonly numberOfKeys?: number;
 }
 
-/** Error thrown for a missing file is constructed by this factory (packages keep their own error class). */
-export type LoadErrorFactory = (path: string, cause: unknown) => Error;
+/** The scripts of one package and the directory that holds them. */
+export interface LuaScriptTable<K extends string = string> {
+  /** The package's `lua/` directory (its `includes/` subdirectory holds shared fragments). */
+  readonly dir: URL;
+  readonly scripts: Readonly<Record<K, LuaScriptSpec>>;
+}
+
+/** A package's script table; `dir` is usually `new URL("../lua/", import.meta.url)` from a module in src/. */
+export function luaScriptTable<K extends string>(
+  dir: URL,
+  scripts: Readonly<Record<K, LuaScriptSpec>>,
+): LuaScriptTable<K> {
+  return { dir, scripts };
+}
+
+/** File name of a script: `<name>-<keys>.lua`, or `<name>.lua` for a variable key count. */
+export function luaScriptFile(name: string, spec: LuaScriptSpec): string {
+  return spec.numberOfKeys === undefined ? `${name}.lua` : `${name}-${spec.numberOfKeys}.lua`;
+}
+
+/** Command name a script is defined as on a client: `quantum<Name>`. */
+export function luaCommandName<K extends string>(name: K): `quantum${Capitalize<K>}` {
+  return `quantum${name.charAt(0).toUpperCase()}${name.slice(1)}` as `quantum${Capitalize<K>}`;
+}
 
 const INCLUDE_RE = /^--\s*@include\s+"([A-Za-z0-9_.-]+\.lua)"\s*$/gm;
 
 function readNonEmpty(url: URL): string {
-  const text = readFileSync(url, "utf8");
-  if (text.trim() === "") throw new Error("file is empty");
+  let text: string;
+  try {
+    text = readFileSync(url, "utf8");
+    if (text.trim() === "") throw new Error("file is empty");
+  } catch (err) {
+    throw new LuaScriptLoadError(fileURLToPath(url), err);
+  }
   return text;
 }
 
 /** Read one script from `dir`, resolving its `-- @include "x.lua"` lines from `dir/includes/`. */
-export function readLuaScript(
-  dir: URL,
-  file: string,
-  onError: LoadErrorFactory = (p, c) => new LuaScriptLoadError(p, c),
-): string {
-  const url = new URL(file, dir);
-  let text: string;
-  try {
-    text = readNonEmpty(url);
-  } catch (err) {
-    throw onError(fileURLToPath(url), err);
-  }
-  return text.replace(INCLUDE_RE, (_line, name: string) => {
-    const inc = new URL(`includes/${name}`, dir);
-    try {
-      return readNonEmpty(inc);
-    } catch (err) {
-      throw onError(fileURLToPath(inc), err);
-    }
-  });
+export function readLuaScript(dir: URL, file: string): string {
+  return readNonEmpty(new URL(file, dir)).replace(INCLUDE_RE, (_line, name: string) =>
+    readNonEmpty(new URL(`includes/${name}`, dir)),
+  );
 }
 
-/** Read every script of a table; throws (via `onError`) naming the first missing or empty file. */
-export function loadLuaScripts<K extends string>(
-  dir: URL,
-  specs: Readonly<Record<K, LuaScriptSpec>>,
-  onError?: LoadErrorFactory,
-): Readonly<Record<K, string>> {
+/** Read every script of a table; throws `LuaScriptLoadError` naming the first missing or empty file. */
+export function readLuaScripts<K extends string>(table: LuaScriptTable<K>): Readonly<Record<K, string>> {
   const out = {} as Record<K, string>;
-  for (const name of Object.keys(specs) as K[]) out[name] = readLuaScript(dir, specs[name].file, onError);
+  for (const name of Object.keys(table.scripts) as K[]) {
+    out[name] = readLuaScript(table.dir, luaScriptFile(name, table.scripts[name]));
+  }
   return out;
 }
 
-const defined = new WeakMap<Redis, Set<string>>();
+/** Per client: command name → the source it was defined with. */
+const defined = new WeakMap<Redis, Map<string, string>>();
 
-/** Whether every command of `specs` is defined on this client by `defineLuaScripts`. */
-export function luaScriptsDefined(redis: Redis, specs: Readonly<Record<string, LuaScriptSpec>>): boolean {
-  const set = defined.get(redis);
-  return set !== undefined && Object.values(specs).every((s) => set.has(s.command));
+/** Whether every script of `table` is defined on this client by `loadScripts`. */
+export function scriptsLoaded(redis: Redis, table: LuaScriptTable): boolean {
+  const commands = defined.get(redis);
+  return (
+    commands !== undefined && Object.keys(table.scripts).every((name) => commands.has(luaCommandName(name)))
+  );
 }
 
 /**
- * Define every script of a table on `redis` from already loaded sources. Idempotent per client and command;
- * all sources are read before anything is defined, so a broken install defines nothing.
+ * Read every script of `tables` and define each as a command on `redis`. All files are read before anything
+ * is defined, so a broken install defines nothing and throws `LuaScriptLoadError` naming the file. Calling it
+ * again with the same tables is a no-op; two tables defining one command name with different sources throw.
  */
-export function defineLuaScripts<K extends string>(
-  redis: Redis,
-  specs: Readonly<Record<K, LuaScriptSpec>>,
-  sources: Readonly<Record<K, string>>,
-): void {
-  let set = defined.get(redis);
-  if (set === undefined) {
-    set = new Set();
-    defined.set(redis, set);
+export function loadScripts(redis: Redis, tables: readonly LuaScriptTable[]): void {
+  const wanted = new Map<string, { lua: string; numberOfKeys: number | undefined; from: string }>();
+  for (const table of tables) {
+    const sources = readLuaScripts(table);
+    for (const [name, spec] of Object.entries(table.scripts)) {
+      const command = luaCommandName(name);
+      const lua = sources[name] ?? "";
+      const from = fileURLToPath(new URL(luaScriptFile(name, spec), table.dir));
+      const other = wanted.get(command) ?? null;
+      if (other !== null && other.lua !== lua) {
+        throw new Error(`Lua command ${command} is defined twice: ${other.from} and ${from}`);
+      }
+      wanted.set(command, { lua, numberOfKeys: spec.numberOfKeys, from });
+    }
   }
-  for (const name of Object.keys(specs) as K[]) {
-    const { command, numberOfKeys } = specs[name];
-    if (set.has(command)) continue;
-    const lua = sources[name];
+  let commands = defined.get(redis);
+  if (commands === undefined) {
+    commands = new Map();
+    defined.set(redis, commands);
+  }
+  for (const [command, { lua, numberOfKeys, from }] of wanted) {
+    const had = commands.get(command);
+    if (had === lua) continue;
+    if (had !== undefined)
+      throw new Error(`Lua command ${command} is already defined from another file (${from})`);
     redis.defineCommand(command, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
-    set.add(command);
+    commands.set(command, lua);
   }
 }

@@ -55,6 +55,12 @@ export interface StreamConsumerOptions<T> {
    * returned stay pending and are retried after a backoff. Throwing = nothing of the batch is ACKed.
    */
   handleBatch: (items: StreamItem<T>[]) => Promise<readonly string[]>;
+  /**
+   * The handler acknowledges the ids it returns itself, in the same atomic step as their effect (a script
+   * that writes and XACKs): the consumer then XACKs only dead-lettered entries and entries gone from the
+   * stream, so a counted batch is acknowledged once. Default false: the consumer XACKs the returned ids.
+   */
+  handlerAcks?: boolean;
   logger: Logger;
   metrics?: StreamMetrics;
   /**
@@ -84,7 +90,8 @@ function errorText(err: unknown): string {
 /**
  * A consumer-group reader: own pending entries first (ID 0), then new ones (>);
  * XAUTOCLAIM janitor for entries of dead consumers; malformed entries dead-lettered and ACKed; ACK only what
- * the handler confirmed, one XACK per batch; retries with backoff; survives Redis outages; graceful stop().
+ * the handler confirmed, one XACK per batch (none for the handler's ids when it acknowledges them itself,
+ * `handlerAcks`); retries with backoff; survives Redis outages; graceful stop().
  */
 export class StreamConsumer<T> {
   private readonly o: Required<Omit<StreamConsumerOptions<T>, "metrics" | "slots">> & {
@@ -116,6 +123,7 @@ export class StreamConsumer<T> {
       janitorIntervalMs: 30_000,
       retryMinMs: 100,
       retryMaxMs: 2000,
+      handlerAcks: false,
       ...opts,
       batchSize,
       blockMs: Math.min(1000, Math.max(1, opts.blockMs ?? 1000)),
@@ -409,13 +417,13 @@ export class StreamConsumer<T> {
         );
       }
     }
-    ack.push(...handled);
+    if (!this.o.handlerAcks) ack.push(...handled);
     if (ack.length > 0) {
       try {
         await redis.xack(stream, group, ...ack);
       } catch (err) {
         clean = false;
-        handled = [];
+        if (!this.o.handlerAcks) handled = [];
         this.log.warn(
           { err: { message: errorText(err) }, count: ack.length },
           "xack failed, entries stay pending",

@@ -1,7 +1,8 @@
 import { keys } from "@quantum/contracts";
 import { eventually, startTestRedis, type TestRedis } from "@quantum/testkit";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConsumerNameInUseError, claimConsumerName } from "../src/index.js";
+import { ConsumerNameInUseError, claimConsumerName, loadScripts, RUNTIME_SCRIPTS } from "../src/index.js";
 import { silentLogger } from "./helpers.js";
 
 let redis: TestRedis;
@@ -13,11 +14,22 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** A client with this package's scripts loaded, as a service loads them at startup. */
+function scripted(db: number): Redis {
+  const c = redis.client(db);
+  loadScripts(c, [RUNTIME_SCRIPTS]);
+  return c;
+}
+
 const opts = (consumer: string) => ({ service: "hb-test", consumer, logger: silentLogger, ttlMs: 1000 });
 
 describe("consumer-name heartbeat", () => {
+  it("refuses on a client whose scripts were not loaded, instead of retrying forever", async () => {
+    await expect(claimConsumerName(redis.client(1), opts("unloaded"))).rejects.toThrow(/not loaded/);
+  });
+
   it("a second claimant of a name whose heartbeat keeps being renewed is refused", async () => {
-    const r = redis.client(1);
+    const r = scripted(1);
     const first = await claimConsumerName(r, opts("shared"));
     const key = keys.consumerHeartbeat("hb-test", "shared");
     try {
@@ -35,7 +47,7 @@ describe("consumer-name heartbeat", () => {
   });
 
   it("the heartbeat of a dead instance is waited out (bounded by its TTL) and then taken over", async () => {
-    const r = redis.client(2);
+    const r = scripted(2);
     const key = keys.consumerHeartbeat("hb-test", "crashed");
     await r.set(key, "old-host:1:dead", "PX", 900);
     const t0 = Date.now();
@@ -51,7 +63,7 @@ describe("consumer-name heartbeat", () => {
   });
 
   it("a heartbeat without a TTL is never taken over", async () => {
-    const r = redis.client(3);
+    const r = scripted(3);
     await r.set(keys.consumerHeartbeat("hb-test", "pinned"), "someone");
     await expect(claimConsumerName(r, opts("pinned"))).rejects.toMatchObject({
       code: "CONSUMER_NAME_IN_USE",
@@ -60,7 +72,7 @@ describe("consumer-name heartbeat", () => {
   });
 
   it("stop deletes the heartbeat only while it is still ours", async () => {
-    const r = redis.client(4);
+    const r = scripted(4);
     const key = keys.consumerHeartbeat("hb-test", "stolen");
     const hb = await claimConsumerName(r, opts("stolen"));
     await r.set(key, "another-instance", "PX", 5000);
@@ -73,7 +85,7 @@ describe("consumer-name heartbeat", () => {
   });
 
   it("a renewal that finds the name taken reports it lost", async () => {
-    const r = redis.client(5);
+    const r = scripted(5);
     const key = keys.consumerHeartbeat("hb-test", "taken");
     const lost: string[] = [];
     const hb = await claimConsumerName(r, { ...opts("taken"), onLost: (h) => lost.push(h) });

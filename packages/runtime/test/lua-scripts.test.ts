@@ -6,16 +6,21 @@ import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Result } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  defineLuaScripts,
   LuaScriptLoadError,
-  loadLuaScripts,
-  luaScriptsDefined,
+  loadScripts,
+  luaCommandName,
+  luaScriptFile,
+  luaScriptTable,
+  RUNTIME_SCRIPTS,
   readLuaScript,
+  readLuaScripts,
+  scriptsLoaded,
 } from "../src/index.js";
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    testDouble(key: string, n: string): Result<number, Context>;
+    quantumDouble(key: string, n: string): Result<number, Context>;
+    quantumTriple(key: string, n: string): Result<number, Context>;
   }
 }
 
@@ -23,7 +28,6 @@ describe("lua script loader", () => {
   let redis: TestRedis;
   let dir: string;
   let dirUrl: URL;
-  const specs = { double: { file: "double-1.lua", command: "testDouble", numberOfKeys: 1 } } as const;
 
   beforeAll(async () => {
     redis = await startTestRedis();
@@ -34,7 +38,9 @@ describe("lua script loader", () => {
       join(dir, "double-1.lua"),
       '-- @include "twice.lua"\nlocal v = twice(tonumber(ARGV[1]))\nredis.call("SET", KEYS[1], v)\nreturn v\n',
     );
+    writeFileSync(join(dir, "triple-1.lua"), "return tonumber(ARGV[1]) * 3\n");
     writeFileSync(join(dir, "broken-0.lua"), '-- @include "absent.lua"\nreturn 1\n');
+    writeFileSync(join(dir, "empty-0.lua"), "\n");
     dirUrl = pathToFileURL(`${dir}/`);
   });
   afterAll(async () => {
@@ -42,19 +48,28 @@ describe("lua script loader", () => {
     await redis.stop();
   });
 
+  it("derives file and command names from the table key", () => {
+    expect(luaScriptFile("double", { numberOfKeys: 1 })).toBe("double-1.lua");
+    expect(luaScriptFile("applyBatch", {})).toBe("applyBatch.lua");
+    expect(luaCommandName("double")).toBe("quantumDouble");
+  });
+
   it("replaces include lines with the included file and the script runs on real Redis", async () => {
     const text = readLuaScript(dirUrl, "double-1.lua");
     expect(text).toContain("local function twice(n)");
     expect(text).not.toContain("@include");
     const client = redis.client();
-    defineLuaScripts(client, specs, loadLuaScripts(dirUrl, specs));
-    expect(luaScriptsDefined(client, specs)).toBe(true);
-    expect(await client.testDouble("k", "21")).toBe(42);
+    const table = luaScriptTable(dirUrl, { double: { numberOfKeys: 1 } });
+    loadScripts(client, [table]);
+    expect(scriptsLoaded(client, table)).toBe(true);
+    loadScripts(client, [table]); // again: a no-op
+    expect(await client.quantumDouble("k", "21")).toBe(42);
     expect(await client.get("k")).toBe("42");
   });
 
-  it("names a missing script or include in a typed error", () => {
+  it("names a missing script, a missing include or an empty file in a typed error", () => {
     expect(() => readLuaScript(dirUrl, "nope-1.lua")).toThrow(LuaScriptLoadError);
+    expect(() => readLuaScripts(luaScriptTable(dirUrl, { empty: { numberOfKeys: 0 } }))).toThrow(/empty/);
     try {
       readLuaScript(dirUrl, "broken-0.lua");
       expect.unreachable();
@@ -64,7 +79,37 @@ describe("lua script loader", () => {
     }
   });
 
-  it("defines nothing when a client never registered", () => {
-    expect(luaScriptsDefined(redis.client(), specs)).toBe(false);
+  it("a table with one missing file defines none of the tables passed with it", () => {
+    const client = redis.client();
+    const good = luaScriptTable(dirUrl, { triple: { numberOfKeys: 1 } });
+    const bad = luaScriptTable(dirUrl, { double: { numberOfKeys: 1 }, missing: { numberOfKeys: 2 } });
+    let caught: unknown;
+    try {
+      loadScripts(client, [good, bad]);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(LuaScriptLoadError);
+    expect((caught as LuaScriptLoadError).path).toMatch(/missing-2\.lua$/);
+    expect(scriptsLoaded(client, good)).toBe(false);
+    expect(typeof client.quantumTriple).toBe("undefined");
+  });
+
+  it("refuses two tables that define one command name from different files", () => {
+    const other = mkdtempSync(join(tmpdir(), "lua-other-"));
+    try {
+      writeFileSync(join(other, "double-1.lua"), "return 0\n");
+      const client = redis.client();
+      const a = luaScriptTable(dirUrl, { double: { numberOfKeys: 1 } });
+      const b = luaScriptTable(pathToFileURL(`${other}/`), { double: { numberOfKeys: 1 } });
+      expect(() => loadScripts(client, [a, b])).toThrow(/quantumDouble is defined twice/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it("this package's own table reads from the shipped lua dir", () => {
+    expect(Object.keys(readLuaScripts(RUNTIME_SCRIPTS))).toEqual(["claimHeartbeat", "compareAndDelete"]);
+    expect(scriptsLoaded(redis.client(), RUNTIME_SCRIPTS)).toBe(false);
   });
 });

@@ -7,39 +7,8 @@ import {
   streams,
 } from "@quantum/contracts";
 import { keyspaceNotificationsEnabled } from "@quantum/permits";
-import { defineLuaScripts, type Logger, loadLuaScripts, luaScriptsDefined, redisDb } from "@quantum/runtime";
-import type { Redis, Result } from "ioredis";
-
-declare module "ioredis" {
-  interface RedisCommander<Context> {
-    /** recordExternalChange-6.lua; use `recordExternalChange()`. */
-    quantumApplyRecordExternalChange(
-      watchedKey: string,
-      lastSeenKey: string,
-      auditKey: string,
-      byKey: string,
-      atKey: string,
-      reasonKey: string,
-      field: string,
-      nowSec: string,
-      maxLen: string,
-      actor: string,
-      command: string,
-      args: string,
-    ): Result<number, Context>;
-  }
-}
-
-const SCRIPTS = {
-  recordExternalChange: {
-    file: "recordExternalChange-6.lua",
-    command: "quantumApplyRecordExternalChange",
-    numberOfKeys: 6,
-  },
-} as const;
-
-/** This module sits directly in src/ so `../lua/` resolves from src/ (tests) and dist/ (build). */
-const LUA_DIR = new URL("../lua/", import.meta.url);
+import { type Logger, redisDb } from "@quantum/runtime";
+import type { Redis } from "ioredis";
 
 /** A control key whose changes are audited, with the keys that say who changed it and why. */
 export interface WatchedControlKey {
@@ -65,19 +34,13 @@ export const WATCHED_CONTROL_KEYS: readonly WatchedControlKey[] = [
   },
 ];
 
-/** Define the script on this client (idempotent); throws when the file is missing. */
-export function defineExternalChangeScripts(redis: Redis): void {
-  if (luaScriptsDefined(redis, SCRIPTS)) return;
-  defineLuaScripts(redis, SCRIPTS, loadLuaScripts(LUA_DIR, SCRIPTS));
-}
-
 /** Compare the live value with the last recorded one and record a difference as `external`; true if recorded. */
 export async function recordExternalChange(
   redis: Redis,
   w: WatchedControlKey,
   nowMs = Date.now(),
 ): Promise<boolean> {
-  const reply = await redis.quantumApplyRecordExternalChange(
+  const reply = await redis.quantumRecordExternalChange(
     w.key,
     keys.auditLastSeen,
     streams.audit,
@@ -117,7 +80,6 @@ export class ExternalChangeWatcher {
   private failing = false;
 
   constructor(private readonly o: ExternalChangeWatcherOptions) {
-    defineExternalChangeScripts(o.redis);
     this.pollMs = o.pollMs ?? 1000;
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { acquireSymbolLock, releaseSymbolLock } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
+import { acquireSymbolLock, releaseSymbolLock } from "./symbol-lock.js";
 
 /** TTL of a symbol lock; refreshed every third of it while held. */
 export const LOCK_TTL_MS = 30_000;

@@ -7,13 +7,14 @@ import {
   keys,
 } from "@quantum/contracts";
 import type { ApplyMetrics } from "@quantum/metrics";
-import { publishPlanOnce, readKillSwitch, readTradingState } from "@quantum/permits";
+import { readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "./config.js";
 import { FINAL_STATES } from "./execution/execution-record.js";
 import { buildPlan, decide, type GateOutcome } from "./planner.js";
 import { estimateFromSnapshot } from "./positions.js";
+import { publishPlanOnce } from "./publish-once.js";
 import { buildResult, type ResultSpec } from "./results.js";
 
 export interface ProposalHandlerOptions {

@@ -7,13 +7,14 @@ import {
   healthReport,
   startMetricsServer,
 } from "@quantum/metrics";
-import { PermitWaiter, registerApplyScripts, registerPermitScripts } from "@quantum/permits";
+import { PermitWaiter } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
 import {
   claimConsumerName,
   closeRedis,
   consumerName,
   createRedis,
+  loadScripts,
   redisHealthy,
   redisReady,
   type StatusHeartbeat,
@@ -27,6 +28,7 @@ import { Intake, SERVICE } from "./intake.js";
 import { SymbolLocks, sleep } from "./locks.js";
 import { ProposalHandler } from "./proposals.js";
 import { ResultPublisher } from "./results.js";
+import { SERVICE_SCRIPTS } from "./scripts.js";
 import { SymbolQueue } from "./symbol-queue.js";
 
 export interface StartApplyServiceOptions {
@@ -80,9 +82,8 @@ export async function startApplyService(o: StartApplyServiceOptions): Promise<Ap
 
   const redis = createRedis(cfg.redis, { name: SERVICE, logger: log });
   const blocking = createRedis(cfg.redis, { name: SERVICE, role: "blocking", logger: log });
+  loadScripts(redis, SERVICE_SCRIPTS);
   if (cfg.venue === "paper") exchange = await createExchange("paper", { redis, ...observerOpt });
-  registerPermitScripts(redis);
-  registerApplyScripts(redis);
 
   const consumer = consumerName(SERVICE, cfg.consumerName);
   const nameHeartbeat = await claimConsumerName(redis, { service: SERVICE, consumer, logger: log });

@@ -1,12 +1,10 @@
 import { decodeAuditEntry, keys, streams } from "@quantum/contracts";
+import { loadScripts } from "@quantum/runtime";
 import { eventually, readStream, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  defineExternalChangeScripts,
-  recordExternalChange,
-  WATCHED_CONTROL_KEYS,
-} from "../src/external-changes.js";
+import { recordExternalChange, WATCHED_CONTROL_KEYS } from "../src/external-changes.js";
+import { APPLY_SCRIPTS } from "../src/scripts.js";
 import { startApply } from "./helpers.js";
 
 // Kill-switch / trading-state changes made outside quantumctl (a raw redis-cli SET) are recorded in the
@@ -46,11 +44,11 @@ afterAll(async () => {
 describe("recordExternalChange (script)", () => {
   it("records a change once when many callers race, and nothing when quantumctl made it", async () => {
     const r = redis.client(3);
-    defineExternalChangeScripts(r);
+    loadScripts(r, [APPLY_SCRIPTS]);
     expect(await recordExternalChange(r, KILL)).toBe(false); // missing and never seen: no change
     await r.set(keys.killSwitch, "true");
     const clients = Array.from({ length: 8 }, () => redis.client(3));
-    for (const c of clients) defineExternalChangeScripts(c);
+    for (const c of clients) loadScripts(c, [APPLY_SCRIPTS]);
     const won = await Promise.all(clients.map((c) => recordExternalChange(c, KILL, 1_769_929_500_000)));
     expect(won.filter(Boolean)).toHaveLength(1);
     expect(await audit(r)).toEqual([

@@ -1,5 +1,6 @@
 import { keyPatterns, keys, streams } from "@quantum/contracts";
-import { PaperExchange, seedPaperPosition } from "@quantum/exchange";
+import { EXCHANGE_SCRIPTS, PaperExchange, seedPaperPosition } from "@quantum/exchange";
+import { loadScripts } from "@quantum/runtime";
 import { eventually, metricValue, scrapeMetrics, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -269,6 +270,7 @@ describe("records left by a dead instance are finished by the periodic sweep", (
     // An order that reached the (paper) venue before its instance died: the sweep finds it by client id.
     const unknown = planIdOf(proposal("ETHUSDT"));
     const cid = `qp3-c-${unknown}`;
+    loadScripts(r, [EXCHANGE_SCRIPTS]);
     const venue = new PaperExchange({ redis: r });
     const placed = await venue.placeOrder({
       symbol: "ETHUSDT",

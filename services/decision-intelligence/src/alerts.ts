@@ -13,7 +13,6 @@ import {
 import type { Redis } from "ioredis";
 import type { P35Decision } from "./normalize.js";
 import { ScriptReplyError } from "./script-reply-error.js";
-import { registerP35Scripts } from "./scripts.js";
 import type { WindowSnapshot } from "./windows.js";
 
 export interface AlertThresholds {
@@ -133,10 +132,9 @@ export async function raiseAlert(
   candidate: AlertCandidate,
   opts: { cooldownSec: number; nowMs?: number },
 ): Promise<RaiseOutcome> {
-  registerP35Scripts(redis);
   const alert = alertOf(candidate, opts.nowMs ?? Date.now());
   const fields = Object.entries(encodeP35Alert(alert)).flat();
-  const reply = await redis.p35RaiseAlert(
+  const reply = await redis.quantumRaiseAlert(
     alert.symbol !== undefined
       ? keys.p35StuckCooldown(alert.symbol)
       : keys.p35AlertCooldown(alert.reason, alert.severity),

@@ -3,7 +3,6 @@ import type { StreamItem } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { NormalizedResult, P35Decision } from "./normalize.js";
 import { ScriptReplyError } from "./script-reply-error.js";
-import { registerP35Scripts } from "./scripts.js";
 import { bucketIdOfSec } from "./time.js";
 
 /** TTL of a minute bucket (48 h). */
@@ -162,11 +161,10 @@ export async function applyBatch(
   opts: ApplyBatchOptions,
 ): Promise<ApplyBatchOutcome> {
   const byDecision: Record<P35Decision, number> = { EXECUTE: 0, SKIP: 0, BLOCKED: 0, ERROR: 0, UNKNOWN: 0 };
-  registerP35Scripts(redis);
   let todo = [...items];
   for (let attempt = 1; todo.length > 0 && attempt <= MAX_ATTEMPTS; attempt++) {
     const [numKeys, ...rest] = scriptArgs(todo, opts);
-    const reply = parseReply(await redis.p35ApplyBatch(Number(numKeys), ...rest), todo.length);
+    const reply = parseReply(await redis.quantumApplyBatch(Number(numKeys), ...rest), todo.length);
     if (reply.kind === "ok") {
       for (const item of todo) byDecision[item.value.decision]++;
       const countedIds = todo.map((i) => i.id);

@@ -3,7 +3,6 @@ import type { P35Metrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { ScriptReplyError } from "./script-reply-error.js";
-import { registerP35Scripts } from "./scripts.js";
 import { bucketId, MS_PER_MINUTE } from "./time.js";
 
 export const MS_PER_DAY = 86_400_000;
@@ -102,8 +101,7 @@ export async function rollupDay(redis: Redis, dayId: string, opts: RollupOptions
     ROLLUP_META.writtenBy,
     opts.writer,
   );
-  registerP35Scripts(redis);
-  const reply = await redis.p35WriteDayRollup(key, String(expireAtSec), ...fields);
+  const reply = await redis.quantumWriteDayRollup(key, String(expireAtSec), ...fields);
   if (Array.isArray(reply) && reply[0] === "written" && typeof reply[1] === "number") {
     return { written: true, buckets: sums.buckets, fields: reply[1] };
   }

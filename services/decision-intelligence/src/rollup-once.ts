@@ -1,6 +1,14 @@
-import { closeRedis, consumerName, createRedis, type Logger, redisReady } from "@quantum/runtime";
+import {
+  closeRedis,
+  consumerName,
+  createRedis,
+  type Logger,
+  loadScripts,
+  redisReady,
+} from "@quantum/runtime";
 import { type P35Config, SERVICE_NAME } from "./config.js";
 import { dayStartMs, MS_PER_DAY, type RollupOutcome, rollupDay } from "./day-rollup.js";
+import { SERVICE_SCRIPTS } from "./scripts.js";
 
 export interface RollupOnceResult {
   readonly day: string;
@@ -19,6 +27,7 @@ export async function rollupDayOnce(config: P35Config, day: string, log: Logger)
   if (start + MS_PER_DAY > Date.now())
     return { day, outcome: { written: false, reason: "not_past" }, exitCode: 2 };
   const redis = createRedis(config, { name: SERVICE_NAME, logger: log });
+  loadScripts(redis, SERVICE_SCRIPTS);
   try {
     if (!(await redisReady(redis, 10_000))) throw new Error("redis not reachable within 10 s");
     const outcome = await rollupDay(redis, day, {

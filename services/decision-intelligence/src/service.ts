@@ -14,6 +14,7 @@ import {
   consumerName,
   createRedis,
   type Logger,
+  loadScripts,
   redisHealthy,
   redisReady,
   type StatusHeartbeat,
@@ -27,7 +28,7 @@ import { type P35Config, SERVICE_NAME } from "./config.js";
 import { DayRollups } from "./day-rollup.js";
 import { type NormalizedResult, normalizeResult } from "./normalize.js";
 import { statusPageRoutes } from "./page/status-page.js";
-import { registerP35Scripts } from "./scripts.js";
+import { SERVICE_SCRIPTS } from "./scripts.js";
 import { StuckDetector } from "./stuck.js";
 import { WindowLoop } from "./window-loop.js";
 
@@ -106,6 +107,8 @@ function buildConsumer(
       return r.ok ? r : { ok: false, error: { message: r.error.problem, field: r.error.field } };
     },
     handleBatch,
+    // applyBatch.lua acknowledges the entries it counts, in the same atomic step (see its header).
+    handlerAcks: true,
     logger: log,
     metrics: streamMetrics,
   });
@@ -122,7 +125,7 @@ export async function startDecisionIntelligence(config: P35Config, opts: StartOp
   const log = opts.logger;
   const main = createRedis(config, { name: SERVICE_NAME, logger: log });
   const blocking = createRedis(config, { name: SERVICE_NAME, role: "blocking", logger: log });
-  registerP35Scripts(main);
+  loadScripts(main, SERVICE_SCRIPTS);
   // Wait (bounded) for the first connection so the loops do not start with a burst of retries; when Redis is
   // down they start anyway and retry until it answers (/health stays red meanwhile).
   const [mainUp, blockingUp] = await Promise.all([redisReady(main, 5000), redisReady(blocking, 5000)]);

@@ -1,11 +1,12 @@
 import { groups, keys, streams } from "@quantum/contracts";
-import type { StreamItem } from "@quantum/runtime";
+import { loadScripts, type StreamItem } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyBatch, BUCKET_TTL_SEC, UNKNOWN_MISSING_MEMBER } from "../src/batch.js";
 import { type NormalizedResult, normalizeResult } from "../src/normalize.js";
 import { ScriptReplyError } from "../src/script-reply-error.js";
+import { P35_SCRIPTS } from "../src/scripts.js";
 
 let server: TestRedis;
 let r: Redis;
@@ -18,6 +19,7 @@ const opts = { stream: STREAM, group: GROUP, symbolBreakdown: true };
 beforeAll(async () => {
   server = await startTestRedis();
   r = server.client();
+  loadScripts(r, [P35_SCRIPTS]);
 });
 afterAll(async () => {
   await server.stop();
@@ -123,6 +125,7 @@ describe("applyBatch (one atomic script: buckets + status + XACK)", () => {
     const items = await read("c1");
     await r.xclaim(STREAM, GROUP, "c2", 0, ...ids);
     const other = server.client();
+    loadScripts(other, [P35_SCRIPTS]);
     const [a, b] = await Promise.all([applyBatch(r, items, opts), applyBatch(other, items, opts)]);
     expect(a.counted + b.counted).toBe(50);
     expect(a.skipped + b.skipped).toBe(50);

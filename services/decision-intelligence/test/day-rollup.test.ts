@@ -1,10 +1,11 @@
 import { keys, p35DayId } from "@quantum/contracts";
 import { createP35Metrics, createServiceRegistry } from "@quantum/metrics";
-import { createLogger } from "@quantum/runtime";
+import { createLogger, loadScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DayRollups, dayStartMs, dayToRollUp, ROLLUP_META, rollupDay } from "../src/day-rollup.js";
+import { P35_SCRIPTS } from "../src/scripts.js";
 import { bucketId, minuteOf } from "../src/time.js";
 
 /** Two days ago (UTC): the rollup's retention is counted from the end of its day, so the day must be recent. */
@@ -32,6 +33,7 @@ describe("rollupDay against Redis", () => {
   beforeAll(async () => {
     server = await startTestRedis();
     r = server.client();
+    loadScripts(r, [P35_SCRIPTS]);
   });
   afterAll(async () => {
     await server.stop();
@@ -91,6 +93,7 @@ describe("rollupDay against Redis", () => {
   it("of eight concurrent writers exactly one writes", async () => {
     const expected = await writeDay();
     const clients = Array.from({ length: 8 }, () => server.client());
+    for (const c of clients) loadScripts(c, [P35_SCRIPTS]);
     const outs = await Promise.all(
       clients.map((c, i) => rollupDay(c, DAY, { retentionDays: 90, writer: `w${i}` })),
     );

@@ -1,9 +1,10 @@
 import { keys } from "@quantum/contracts";
 import { createP35Metrics, createServiceRegistry } from "@quantum/metrics";
-import { createLogger } from "@quantum/runtime";
+import { createLogger, loadScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { P35_SCRIPTS } from "../src/scripts.js";
 import { findStuck, StuckDetector } from "../src/stuck.js";
 import { aggregateSymbols, aggregateSymbolWindows, recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
@@ -111,6 +112,7 @@ describe("per-symbol windows and the stuck check against Redis", () => {
   beforeAll(async () => {
     server = await startTestRedis();
     r = server.client();
+    loadScripts(r, [P35_SCRIPTS]);
   });
   afterAll(async () => {
     await server.stop();

@@ -1,8 +1,10 @@
 import { decodeP35Alert, keys, streams } from "@quantum/contracts";
+import { loadScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AlertRules, alertOf, evaluateAlerts, gateSeverity, raiseAlert } from "../src/alerts.js";
+import { P35_SCRIPTS } from "../src/scripts.js";
 import { recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import {
@@ -134,6 +136,7 @@ describe("windows and alerts against Redis", () => {
   beforeAll(async () => {
     server = await startTestRedis();
     r = server.client();
+    loadScripts(r, [P35_SCRIPTS]);
   });
   afterAll(async () => {
     await server.stop();

@@ -190,7 +190,7 @@ export class PermitPath {
         updatedAt: nowSec,
         source: LEDGER_INIT_SOURCE,
       });
-      pipe.quantumP33InitLedger(...initLedgerArgs(keys.positionLedger(symbol), fields));
+      pipe.quantumInitLedger(...initLedgerArgs(keys.positionLedger(symbol), fields));
     }
     const rows = (await pipe.exec()) ?? [];
     todo.forEach(([symbol, s], i) => {

@@ -1,17 +1,21 @@
-import { defineLuaScripts, loadLuaScripts, luaScriptsDefined } from "@quantum/runtime";
+import { type LuaScriptTable, luaScriptTable, RUNTIME_SCRIPTS } from "@quantum/runtime";
 import type { Redis, Result } from "ioredis";
 
-/**
- * The ledger's Lua scripts (lua/*.lua), defined on a client with defineCommand. This module sits directly in
- * src/ so `../lua/` resolves from both src/ (tests) and dist/main.js (build). A missing file fails at startup.
- */
+/** The ledger's Lua scripts; files live in this service's `lua/` dir (this module sits in src/, so `../lua/`). */
+export const P33_SCRIPTS = luaScriptTable(new URL("../lua/", import.meta.url), {
+  initLedger: { numberOfKeys: 1 },
+  applyLedgerResult: { numberOfKeys: 2 },
+});
+
+/** Every script P3.3 runs, loaded on its main connection at startup (`loadScripts`). */
+export const SERVICE_SCRIPTS: readonly LuaScriptTable[] = [RUNTIME_SCRIPTS, P33_SCRIPTS];
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
     /** initLedger-1.lua; use `initLedger()`. */
-    quantumP33InitLedger(ledgerKey: string, ...fieldValuePairs: string[]): Result<[number, string], Context>;
+    quantumInitLedger(ledgerKey: string, ...fieldValuePairs: string[]): Result<[number, string], Context>;
     /** applyLedgerResult-2.lua; use `applyLedgerResult()`. */
-    quantumP33ApplyLedgerResult(
+    quantumApplyLedgerResult(
       ledgerKey: string,
       appliedKey: string,
       resultId: string,
@@ -22,30 +26,13 @@ declare module "ioredis" {
   }
 }
 
-const SCRIPTS = {
-  initLedger: { file: "initLedger-1.lua", command: "quantumP33InitLedger", numberOfKeys: 1 },
-  applyLedgerResult: {
-    file: "applyLedgerResult-2.lua",
-    command: "quantumP33ApplyLedgerResult",
-    numberOfKeys: 2,
-  },
-} as const;
-
-const LUA_DIR = new URL("../lua/", import.meta.url);
-
-/** Define the ledger scripts on this client (idempotent). Throws LuaScriptLoadError when a file is missing. */
-export function defineLedgerScripts(redis: Redis): void {
-  if (luaScriptsDefined(redis, SCRIPTS)) return;
-  defineLuaScripts(redis, SCRIPTS, loadLuaScripts(LUA_DIR, SCRIPTS));
-}
-
 function flatten(fields: Readonly<Record<string, string>>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(fields)) out.push(k, v);
   return out;
 }
 
-/** Arguments of initLedger for a pipeline: `pipe.quantumP33InitLedger(...initLedgerArgs(key, fields))`. */
+/** Arguments of initLedger for a pipeline: `pipe.quantumInitLedger(...initLedgerArgs(key, fields))`. */
 export function initLedgerArgs(
   ledgerKey: string,
   fields: Readonly<Record<string, string>>,
@@ -76,7 +63,7 @@ export async function applyLedgerResult(
     fields: Readonly<Record<string, string>>;
   },
 ): Promise<ApplyLedgerOutcome> {
-  const code = await redis.quantumP33ApplyLedgerResult(
+  const code = await redis.quantumApplyLedgerResult(
     args.ledgerKey,
     args.appliedKey,
     args.resultId,

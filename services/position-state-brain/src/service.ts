@@ -15,6 +15,7 @@ import {
   consumerName,
   createRedis,
   type Logger,
+  loadScripts,
   redisHealthy,
   redisReady,
   StreamConsumer,
@@ -25,7 +26,7 @@ import { type P33Config, SERVICE_NAME, venueCredentials } from "./config.js";
 import { LedgerPath } from "./ledger.js";
 import { PermitPath } from "./permit-path.js";
 import { decodePlanEntry, type PlanEntry } from "./plan-entry.js";
-import { defineLedgerScripts } from "./scripts.js";
+import { SERVICE_SCRIPTS } from "./scripts.js";
 import { SnapshotService } from "./snapshots.js";
 
 export interface PositionStateBrainDeps {
@@ -81,7 +82,7 @@ export async function startPositionStateBrain(
   const planBlocking = createRedis(cfg, { name: `${SERVICE_NAME}-plans`, role: "blocking", logger: log });
   const ledgerBlocking = createRedis(cfg, { name: `${SERVICE_NAME}-ledger`, role: "blocking", logger: log });
   const connections = [main, planBlocking, ledgerBlocking];
-  defineLedgerScripts(main);
+  loadScripts(main, SERVICE_SCRIPTS);
 
   const registry = createServiceRegistry({ service: SERVICE_NAME, mode: venue, version: deps.version });
   const metrics = createP33Metrics(registry, { symbols: allowlist });

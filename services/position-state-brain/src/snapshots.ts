@@ -245,7 +245,7 @@ export class SnapshotService {
         updatedAt: nowSec,
         source: LEDGER_INIT_SOURCE,
       });
-      pipe.quantumP33InitLedger(...initLedgerArgs(keys.positionLedger(symbol), init));
+      pipe.quantumInitLedger(...initLedgerArgs(keys.positionLedger(symbol), init));
       initReplyAt.push(pipe.length - 1);
     }
     const replies = (await pipe.exec()) ?? [];

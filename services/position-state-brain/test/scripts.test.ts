@@ -1,13 +1,9 @@
 import { keys } from "@quantum/contracts";
+import { loadScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  applyLedgerResult,
-  defineLedgerScripts,
-  initLedgerArgs,
-  parseInitLedgerReply,
-} from "../src/scripts.js";
+import { applyLedgerResult, initLedgerArgs, P33_SCRIPTS, parseInitLedgerReply } from "../src/scripts.js";
 
 let redis: TestRedis;
 let client: Redis;
@@ -17,7 +13,7 @@ const appliedKey = keys.p33LedgerApplied("BTCUSDT");
 beforeAll(async () => {
   redis = await startTestRedis();
   client = redis.client(0);
-  defineLedgerScripts(client);
+  loadScripts(client, [P33_SCRIPTS]);
 });
 afterAll(async () => {
   await redis.stop();
@@ -37,7 +33,7 @@ describe("ledger scripts (real Redis)", () => {
   it("initLedger writes only when there is no last_known_amt", async () => {
     await client.del(ledgerKey);
     const init = (amt: string) =>
-      client.quantumP33InitLedger(...initLedgerArgs(ledgerKey, { last_known_amt: amt, source: "p33_init" }));
+      client.quantumInitLedger(...initLedgerArgs(ledgerKey, { last_known_amt: amt, source: "p33_init" }));
     expect(parseInitLedgerReply(await init("0.5"))).toEqual({ initialised: true, amt: "0.5" });
     expect(parseInitLedgerReply(await init("0.9"))).toEqual({ initialised: false, amt: "0.5" });
     await Promise.all([init("1"), init("2")]);

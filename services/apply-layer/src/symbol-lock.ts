@@ -1,8 +1,7 @@
 import { keys } from "@quantum/contracts";
+import { InvalidPermitArgumentError, UnexpectedScriptReplyError } from "@quantum/permits";
+import { compareAndDelete } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { registerApplyScripts } from "./apply-scripts.js";
-import { InvalidPermitArgumentError } from "./invalid-permit-argument-error.js";
-import { UnexpectedScriptReplyError } from "./unexpected-script-reply-error.js";
 
 export interface AcquireSymbolLockParams {
   symbol: string;
@@ -37,7 +36,6 @@ export async function acquireSymbolLock(
       "must extend takeoverPrefix and prefix the token when takeoverPrefix is set",
     );
   }
-  registerApplyScripts(redis);
   const reply = await redis.quantumAcquireLock(
     keys.symbolLock(p.symbol),
     p.token,
@@ -58,9 +56,5 @@ export async function releaseSymbolLock(
   p: { symbol: string; token: string },
 ): Promise<boolean> {
   if (p.token === "") throw new InvalidPermitArgumentError("token", "must not be empty");
-  registerApplyScripts(redis);
-  const reply = await redis.quantumReleaseLock(keys.symbolLock(p.symbol), p.token);
-  if (reply === 1) return true;
-  if (reply === 0) return false;
-  throw new UnexpectedScriptReplyError("releaseLock-1.lua", reply);
+  return compareAndDelete(redis, keys.symbolLock(p.symbol), p.token);
 }

@@ -1,8 +1,6 @@
 import { DEFAULT_STREAM_MAXLEN, type FieldMap, keys, streams } from "@quantum/contracts";
+import { InvalidPermitArgumentError, UnexpectedScriptReplyError } from "@quantum/permits";
 import type { Redis } from "ioredis";
-import { registerApplyScripts } from "./apply-scripts.js";
-import { InvalidPermitArgumentError } from "./invalid-permit-argument-error.js";
-import { UnexpectedScriptReplyError } from "./unexpected-script-reply-error.js";
 
 export interface PublishPlanParams {
   planId: string;
@@ -70,7 +68,6 @@ export async function publishPlanOnce(redis: Redis, p: PublishPlanParams): Promi
   const planPairs = pairs(p.plan);
   const resultPairs = p.result === undefined ? [] : pairs(p.result);
   if (planPairs.length === 0) throw new InvalidPermitArgumentError("plan", "must have fields");
-  registerApplyScripts(redis);
   const reply = await redis.quantumPublishPlanOnce(
     keys.planPublished(p.planId),
     keys.resultPublished(p.planId),
@@ -101,7 +98,6 @@ export async function publishResultOnce(redis: Redis, p: PublishResultParams): P
   if (p.symbol === "") throw new InvalidPermitArgumentError("symbol", "must not be empty");
   const resultPairs = pairs(p.result);
   if (resultPairs.length === 0) throw new InvalidPermitArgumentError("result", "must have fields");
-  registerApplyScripts(redis);
   const reply = await redis.quantumPublishResultOnce(
     keys.resultPublished(p.planId),
     streams.applyResult,

@@ -1,16 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { keys, streams } from "@quantum/contracts";
+import { consumePermits } from "@quantum/permits";
+import { loadScripts, readLuaScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  acquireSymbolLock,
-  consumePermits,
-  loadApplyScripts,
-  publishPlanOnce,
-  publishResultOnce,
-  releaseSymbolLock,
-} from "../src/index.js";
-import { newPlanId, setPermits } from "./helpers.js";
+import { publishPlanOnce, publishResultOnce } from "../src/publish-once.js";
+import { APPLY_SCRIPTS, SERVICE_SCRIPTS } from "../src/scripts.js";
+import { acquireSymbolLock, releaseSymbolLock } from "../src/symbol-lock.js";
 
 let server: TestRedis;
 let redis: Redis;
@@ -18,6 +15,7 @@ let redis: Redis;
 beforeAll(async () => {
   server = await startTestRedis();
   redis = server.client();
+  loadScripts(redis, SERVICE_SCRIPTS);
 });
 afterAll(async () => {
   await server.stop();
@@ -26,17 +24,30 @@ beforeEach(async () => {
   await redis.flushdb();
 });
 
+const newPlanId = (): string => randomBytes(8).toString("hex");
+
+/** Both permits of a plan, so a consume can claim it. */
+async function setPermits(r: Redis, planId: string): Promise<void> {
+  await r.set(keys.governorPermit(planId), JSON.stringify({ granted: true, symbol: "BTCUSDT" }), "EX", 60);
+  await r.set(
+    keys.p33Permit(planId),
+    JSON.stringify({ allow: true, symbol: "BTCUSDT", safe_qty: 0.01 }),
+    "EX",
+    60,
+  );
+}
+
 const plan = (planId: string) => ({ plan_id: planId, symbol: "BTCUSDT", decision: "EXECUTE" });
 const result = (planId: string, reason = "none") => ({ plan_id: planId, symbol: "BTCUSDT", reason });
 
-describe("loadApplyScripts", () => {
-  it("reads every apply script", () => {
-    const sources = loadApplyScripts();
+describe("the Apply Layer's script table", () => {
+  it("reads every script from the service's lua dir", () => {
+    const sources = readLuaScripts(APPLY_SCRIPTS);
     expect(Object.keys(sources)).toEqual([
       "publishPlanOnce",
       "publishResultOnce",
       "acquireLock",
-      "releaseLock",
+      "recordExternalChange",
     ]);
     for (const text of Object.values(sources)) expect(text).toContain("KEYS[1]");
   });
@@ -103,7 +114,7 @@ describe("publishPlanOnce-5.lua", () => {
   });
 });
 
-describe("publishResultOnce-4.lua", () => {
+describe("publishResultOnce-5.lua", () => {
   const base = { symbol: "BTCUSDT", dedupeTtlSec: 600, execRecordTtlSec: 3600, nowMs: 1769928600000 };
 
   it("owned: publishes once, flags the execution record and closes the open plan", async () => {
@@ -172,7 +183,7 @@ describe("publishResultOnce-4.lua", () => {
   });
 });
 
-describe("acquireLock-1.lua / releaseLock-1.lua", () => {
+describe("acquireLock-1.lua / compareAndDelete-1.lua", () => {
   it("one holder at a time; refresh by the same token; token-checked release", async () => {
     const a = await acquireSymbolLock(redis, { symbol: "BTCUSDT", token: "a:1:1", ttlMs: 5000 });
     expect(a).toEqual({ outcome: "acquired" });
