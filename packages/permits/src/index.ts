@@ -55,6 +55,7 @@ export {
   decodeClaimReply,
   decodeConsumeReply,
   decodeTransitionReply,
+  type LastFillMarks,
   type TransitionResult,
 } from "./replies.js";
 export {
