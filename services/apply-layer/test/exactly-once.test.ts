@@ -1,4 +1,5 @@
 import { keys } from "@quantum/contracts";
+import { PaperExchange, seedPaperPosition } from "@quantum/exchange";
 import { BinanceUsdmExchange } from "@quantum/exchange/binance";
 import {
   eventually,
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
+  paperFills,
   planIdOf,
   plansFor,
   proposal,
@@ -324,6 +326,44 @@ describe("hedge mode and the TESTNET bypass", () => {
             String(l.msg).endsWith("TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"),
           ),
       ).toBe(true);
+    } finally {
+      await apply.proc.stop();
+    }
+  });
+});
+
+describe("paper venue: a client id is placed once, so its MARKET orders go out without a lookup first", () => {
+  it("an order already stored for the plan's client id (claim lost with Redis data) is returned, never filled again", async () => {
+    const r = redis.client(5);
+    await r.set(keys.killSwitch, "false");
+    await seedPaperPosition(r, "BTCUSDT", "1.000", "60000.0");
+    const p = proposal("BTCUSDT");
+    const planId = planIdOf(p);
+    const clientOrderId = `qp3-c-${planId}`;
+    const pre = await new PaperExchange({ redis: r }).placeOrder({
+      symbol: "BTCUSDT",
+      side: "SELL",
+      type: "MARKET",
+      quantity: "0.010",
+      reduceOnly: true,
+      clientOrderId,
+    });
+    expect(pre.kind).toBe("filled");
+    const apply = await startApply(redis, {
+      REDIS_URL: redis.url(5),
+      APPLY_ALLOWLIST: "BTCUSDT",
+      APPLY_PERMIT_WAIT_MS: "5000",
+    });
+    try {
+      await streamProposal(r, p);
+      await waitPlan(r, planId);
+      await grantGovernor(r, planId, "BTCUSDT");
+      await allowP33(r, planId, "BTCUSDT", "0.010", "0.990");
+      const res = await waitResult(r, planId);
+      expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
+      expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+      expect(await paperFills(r, clientOrderId)).toHaveLength(1);
+      expect(await r.hget(keys.paperPosition("BTCUSDT"), "position_amt")).toBe("0.99");
     } finally {
       await apply.proc.stop();
     }
