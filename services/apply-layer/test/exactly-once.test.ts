@@ -1,5 +1,5 @@
 import { keys } from "@quantum/contracts";
-import { PaperExchange, seedPaperPosition } from "@quantum/exchange";
+import { type Exchange, PaperExchange, seedPaperPosition } from "@quantum/exchange";
 import { BinanceUsdmExchange } from "@quantum/exchange/binance";
 import {
   eventually,
@@ -54,6 +54,33 @@ afterAll(async () => {
   await fake?.close();
   await redis?.stop();
 });
+
+/**
+ * A BTC close of 0.010 whose order went out before Redis lost the plan's claim (it is at `venue`, filled):
+ * the plan's result names that order. Returns the client order id.
+ */
+async function closeWithOrderAlreadyPlaced(r: Redis, venue: Exchange, exchangeAmt: string): Promise<string> {
+  const p = proposal("BTCUSDT");
+  const planId = planIdOf(p);
+  const clientOrderId = `qp3-c-${planId}`;
+  const pre = await venue.placeOrder({
+    symbol: "BTCUSDT",
+    side: "SELL",
+    type: "MARKET",
+    quantity: "0.010",
+    reduceOnly: true,
+    clientOrderId,
+  });
+  expect(pre.kind).toBe("filled");
+  await streamProposal(r, p);
+  await waitPlan(r, planId);
+  await grantGovernor(r, planId, "BTCUSDT");
+  await allowP33(r, planId, "BTCUSDT", "0.010", exchangeAmt);
+  const res = await waitResult(r, planId);
+  expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
+  expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+  return clientOrderId;
+}
 
 /** Submit one BTC close with both permits. */
 async function submitClose(r: Redis, symbol = "BTCUSDT", exchangeAmt = "1.000"): Promise<string> {
@@ -155,32 +182,13 @@ describe("lost and refused exchange answers", () => {
   });
 
   it("an order already at the venue for the plan (claim lost in a failover) is adopted, never sent again", async () => {
-    const p = proposal("BTCUSDT");
-    const planId = planIdOf(p);
-    const clientOrderId = `qp3-c-${planId}`;
-    // The order went out before Redis lost the plan's claim: it is at the venue, filled.
     const venue = new BinanceUsdmExchange({
       venue: "testnet",
       ...API,
       baseUrl: fake.baseUrl,
       allowLoopback: true,
     });
-    const pre = await venue.placeOrder({
-      symbol: "BTCUSDT",
-      side: "SELL",
-      type: "MARKET",
-      quantity: "0.010",
-      reduceOnly: true,
-      clientOrderId,
-    });
-    expect(pre.kind).toBe("filled");
-    await streamProposal(r, p);
-    await waitPlan(r, planId);
-    await grantGovernor(r, planId, "BTCUSDT");
-    await allowP33(r, planId, "BTCUSDT", "0.010", "1.000");
-    const res = await waitResult(r, planId);
-    expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
-    expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+    const clientOrderId = await closeWithOrderAlreadyPlaced(r, venue, "1.000");
     const posts = fake
       .requests()
       .filter((q) => q.method === "POST" && q.params.newClientOrderId === clientOrderId);
@@ -337,31 +345,13 @@ describe("paper venue: a client id is placed once, so its MARKET orders go out w
     const r = redis.client(5);
     await r.set(keys.killSwitch, "false");
     await seedPaperPosition(r, "BTCUSDT", "1.000", "60000.0");
-    const p = proposal("BTCUSDT");
-    const planId = planIdOf(p);
-    const clientOrderId = `qp3-c-${planId}`;
-    const pre = await new PaperExchange({ redis: r }).placeOrder({
-      symbol: "BTCUSDT",
-      side: "SELL",
-      type: "MARKET",
-      quantity: "0.010",
-      reduceOnly: true,
-      clientOrderId,
-    });
-    expect(pre.kind).toBe("filled");
     const apply = await startApply(redis, {
       REDIS_URL: redis.url(5),
       APPLY_ALLOWLIST: "BTCUSDT",
       APPLY_PERMIT_WAIT_MS: "5000",
     });
     try {
-      await streamProposal(r, p);
-      await waitPlan(r, planId);
-      await grantGovernor(r, planId, "BTCUSDT");
-      await allowP33(r, planId, "BTCUSDT", "0.010", "0.990");
-      const res = await waitResult(r, planId);
-      expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
-      expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+      const clientOrderId = await closeWithOrderAlreadyPlaced(r, new PaperExchange({ redis: r }), "0.990");
       expect(await paperFills(r, clientOrderId)).toHaveLength(1);
       expect(await r.hget(keys.paperPosition("BTCUSDT"), "position_amt")).toBe("0.99");
     } finally {
