@@ -15,6 +15,7 @@ import { crashDayFigures, type Figure, figures, table } from "./report.js";
 /**
  * `pnpm bench`: the performance figures against a bench-owned redis-server and the real service processes.
  * `pnpm bench --crash-day`: the crash-day phase alone (FakeBinance with the venue's real limits).
+ * `pnpm bench --stack-only` / `--p35-only`: one phase alone, to compare a change before and after.
  */
 async function main(): Promise<number> {
   const crashDay = process.argv.includes("--crash-day");
@@ -42,6 +43,24 @@ async function main(): Promise<number> {
         `P3.5 drain, 100,000 results: ${p35.perSecFromServiceStart.toLocaleString("en-US")} results/s ` +
           `(${p35.drainMs} ms from service start, ${p35.perSecFromSpawn.toLocaleString("en-US")} results/s from spawn, ` +
           `peak RSS ${p35.peakRssMb.toFixed(1)} MB)`,
+      );
+      return 0;
+    } finally {
+      await redis.stop();
+    }
+  }
+  if (process.argv.includes("--stack-only")) {
+    // Only the full-stack phase (comparing an Apply Layer change before and after without the other phases).
+    try {
+      const stack = await runStackPhase(root, redis, log);
+      const ms = (d: { p50: number; p99: number }) =>
+        `p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms`;
+      log(`stream proposal -> result: ${ms(stack.e2e)}; hash proposal -> result: ${ms(stack.e2eHash)}`);
+      log(`orders after the kill-switch SET: ${stack.kill.ordersAfterSet}`);
+      log(
+        `load ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")} at the end`,
       );
       return 0;
     } finally {

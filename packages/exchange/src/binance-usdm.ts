@@ -104,6 +104,8 @@ function parseJsonBody(data: unknown): unknown {
  */
 export class BinanceUsdmExchange implements Exchange {
   readonly venue: LiveVenue;
+  /** Binance refuses a repeated client id only while its order is open (a filled MARKET id fills again). */
+  readonly placesClientIdOnce = false;
   readonly baseUrl: string;
   private readonly client: USDMClient;
   private readonly secrets: readonly string[];

@@ -48,6 +48,8 @@ function errText(err: unknown): string {
  */
 export class PaperExchange implements Exchange {
   readonly venue = "paper" as const;
+  /** The fill script refuses a client id already stored (whatever its status); placeOrder returns that order. */
+  readonly placesClientIdOnce = true;
   private readonly redis: Redis;
   private readonly rules = new Map<string, SymbolRules>();
   private readonly maxLen: number;
@@ -151,14 +153,13 @@ export class PaperExchange implements Exchange {
       let markRaw: string | null;
       let entryRaw: string | null;
       try {
-        const existing = await this.redis.hgetall(orderKey);
+        // One round trip; the fill script re-checks both (id taken → 2, position moved → 3).
+        const [existing, position] = await Promise.all([
+          this.redis.hgetall(orderKey),
+          this.redis.hmget(positionKey, "position_amt", "mark_price", "entry_price"),
+        ]);
         if (Object.keys(existing).length > 0) return placedOutcome(orderFromHash(existing));
-        [amtRaw = null, markRaw = null, entryRaw = null] = await this.redis.hmget(
-          positionKey,
-          "position_amt",
-          "mark_price",
-          "entry_price",
-        );
+        [amtRaw = null, markRaw = null, entryRaw = null] = position;
       } catch (err) {
         return { kind: "notSent", detail: `redis: ${errText(err)}` };
       }

@@ -159,6 +159,12 @@ export interface ExchangeObserver {
  */
 export interface Exchange {
   readonly venue: ExchangeVenue;
+  /**
+   * True when placeOrder never places a second MARKET order for a client id it has seen, open or not (it
+   * returns the first one, checked atomically with the fill): a lookup by client id before sending adds
+   * nothing then. Binance refuses a repeated id only while its order is open, so false there.
+   */
+  readonly placesClientIdOnce: boolean;
   /** All positions in one call. */
   getPositions(): Promise<ExchangePosition[]>;
   /** From a cached exchangeInfo (TTL); null when the exchange does not list the symbol. */

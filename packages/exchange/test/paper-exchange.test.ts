@@ -166,6 +166,8 @@ describe("PaperExchange (real Redis)", () => {
   });
 
   it("re-submitting one client order id returns the original order and never fills twice", async () => {
+    // The Apply Layer sends paper MARKET orders without a lookup first because of this property.
+    expect(paper.placesClientIdOnce).toBe(true);
     await seedPaperPosition(client, "BTCUSDT", "0.100", "60000");
     const order = close("BTCUSDT", "SELL", "0.040", "dup");
     const first = await paper.placeOrder(order);

@@ -7,6 +7,7 @@ import {
   decodeClaimReply,
   decodeConsumeReply,
   decodeTransitionReply,
+  type LastFillMarks,
   type TransitionResult,
 } from "./replies.js";
 
@@ -57,10 +58,12 @@ function checkCommon(p: ConsumeParams): { now: string; ttl: string } {
 /**
  * One atomic consume attempt: kill switch, trading state, both permits, execution record; on
  * success both permits are deleted and the execution record is CLAIMED (and listed in keys.execOpen). Contents are judged by the caller.
+ * The symbol's last-fill marks are read right after the consume on the same connection (one round trip) and
+ * come back with a successful consume (`lastFill`, null when those reads failed).
  */
 export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<ConsumeResult> {
   const { now, ttl } = checkCommon(p);
-  const reply = await redis.quantumConsumePermits(
+  const consumed = redis.quantumConsumePermits(
     keys.governorPermit(p.planId),
     keys.p33Permit(p.planId),
     keys.killSwitch,
@@ -73,7 +76,17 @@ export async function consumePermits(redis: Redis, p: ConsumeParams): Promise<Co
     p.planId,
     p.symbol,
   );
-  return decodeConsumeReply(reply);
+  // Sent in the same tick as the consume, so Redis runs them right after it: no extra round trip.
+  const marks = Promise.all([
+    redis.get(keys.cooldownLastExecTs(p.symbol)),
+    redis.hget(keys.positionLedger(p.symbol), "last_result_plan_id"),
+  ]).then(
+    ([cooldownLastExecTs, ledgerResultPlanId]): LastFillMarks => ({ cooldownLastExecTs, ledgerResultPlanId }),
+    () => null,
+  );
+  const res = decodeConsumeReply(await consumed);
+  const lastFill = await marks;
+  return res.outcome === "ok" ? { ...res, lastFill } : res;
 }
 
 /**

@@ -39,6 +39,7 @@ export {
   decodeClaimReply,
   decodeConsumeReply,
   decodeTransitionReply,
+  type LastFillMarks,
   type TransitionResult,
 } from "./replies.js";
 export { PERMIT_SCRIPTS } from "./scripts.js";

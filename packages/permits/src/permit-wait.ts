@@ -72,6 +72,24 @@ export class PermitWait {
     this.deadlineTimer.unref();
   }
 
+  /**
+   * One consume attempt while the channels are still being subscribed: permits already written are consumed
+   * without waiting for the subscription. `begin()` attempts again once it is live, so nothing written in
+   * between is missed.
+   */
+  async tryFirst(): Promise<void> {
+    if (this.settled || this.inFlight) return;
+    this.inFlight = true;
+    try {
+      await this.attempt(false);
+    } finally {
+      this.inFlight = false;
+    }
+    if (this.settled) return;
+    if (this.abortRequested) this.finish({ outcome: "aborted", missing: this.lastMissing?.outcome ?? null });
+    else if (this.deadlinePassed) this.finishAtDeadline();
+  }
+
   /** First attempt and the fallback poll; called once the notification channels are subscribed. */
   begin(): void {
     if (this.settled) return;
@@ -136,8 +154,8 @@ export class PermitWait {
     }
   }
 
-  /** One consume attempt; true when the wait ended. */
-  private async attempt(): Promise<boolean> {
+  /** One consume attempt, then (unless `stopKeys` is false) the stop keys when permits are missing; true when the wait ended. */
+  private async attempt(stopKeys = true): Promise<boolean> {
     this.attempts += 1;
     const { planId, symbol, mode, execRecordTtlSec } = this.params;
     let res: ConsumeResult;
@@ -150,7 +168,12 @@ export class PermitWait {
     this.lastError = null;
     switch (res.outcome) {
       case "ok":
-        this.finish({ outcome: "ok", governorRaw: res.governorRaw, p33Raw: res.p33Raw });
+        this.finish({
+          outcome: "ok",
+          governorRaw: res.governorRaw,
+          p33Raw: res.p33Raw,
+          lastFill: res.lastFill,
+        });
         return true;
       case "kill_switch_active":
       case "trading_state_halted":
@@ -159,7 +182,7 @@ export class PermitWait {
         return true;
       default:
         this.lastMissing = res;
-        return this.checkStopKeys(res.outcome !== "missing_p33");
+        return stopKeys ? this.checkStopKeys(res.outcome !== "missing_p33") : false;
     }
   }
 

@@ -53,8 +53,9 @@ const sharedWaiters = new WeakMap<Redis, PermitWaiter>();
 /**
  * Waits for permits of many plans at once (one per process). Owns ONE dedicated subscriber connection
  * (`redis.duplicate()`) when the server publishes keyspace notifications (checked once with CONFIG GET;
- * refused = off). Per wait it subscribes to the keyspace channels of both permits and the governor block
- * before the first attempt, re-attempts on every notification, and polls every `stepMs` as a fallback (the
+ * refused = off). Per wait it attempts once while it subscribes to the keyspace channels of both permits and
+ * the governor block (permits already written are consumed without waiting for the subscription), attempts
+ * again once they are live, re-attempts on every notification, and polls every `stepMs` as a fallback (the
  * only path when notifications are off or the subscriber is down). Consume attempts run on the shared client
  * as plain EVALSHA calls: nothing blocks, so any number of waits share one event loop. The same subscriber
  * connection serves other keyspace watches of the process (`watchKeys`), so a process holds one subscriber.
@@ -134,11 +135,27 @@ export class PermitWaiter {
     this.waits.add(w);
     w.arm();
     if (!w.isSettled) {
-      const notify = await this.detect();
-      if (notify && !w.isSettled) await this.subscribe(w, params.stepMs);
-      w.begin();
+      this.start(w, params.stepMs).catch((err: unknown) => {
+        this.log?.warn({ err }, "permit wait subscription failed; polling covers");
+      });
     }
     return w.promise;
+  }
+
+  /**
+   * The first attempt runs alongside the subscription, and a consume it wins ends the wait without waiting for
+   * the subscription (channels are registered synchronously before the wait can settle, so release() always
+   * finds them); begin() attempts again once the channels are live and starts the fallback poll.
+   */
+  private async start(w: PermitWait, stepMs: number): Promise<void> {
+    const first = w.tryFirst();
+    try {
+      const notify = await this.detect();
+      if (notify && !w.isSettled) await this.subscribe(w, stepMs);
+    } finally {
+      await first;
+      w.begin();
+    }
   }
 
   /**

@@ -3,11 +3,21 @@ import { UnexpectedScriptReplyError } from "./unexpected-script-reply-error.js";
 
 /** Result of one consume attempt (consumePermits-6.lua). TTLs are PTTL values: -2 missing, -1 no expiry. */
 export type ConsumeResult =
-  | { outcome: "ok"; governorRaw: string; p33Raw: string }
+  | { outcome: "ok"; governorRaw: string; p33Raw: string; lastFill: LastFillMarks | null }
   | { outcome: "kill_switch_active" }
   | { outcome: "trading_state_halted" }
   | { outcome: MissingPermitKind; governorTtlMs: number; p33TtlMs: number }
   | { outcome: "already_executed" };
+
+/**
+ * The symbol's last-fill marks as read right after a successful consume, in the same round trip: the cooldown
+ * key (epoch ms of this layer's last fill) and the ledger's last_result_plan_id (null when absent). The
+ * caller's stale-permit check compares the permit against them. null when those reads failed.
+ */
+export interface LastFillMarks {
+  readonly cooldownLastExecTs: string | null;
+  readonly ledgerResultPlanId: string | null;
+}
 
 /** Result of a permit-less claim (claimExecution-4.lua, TESTNET bypass). */
 export type ClaimResult = {
@@ -51,7 +61,7 @@ export function decodeConsumeReply(reply: unknown): ConsumeResult {
   const code = r[0] as string;
   switch (code) {
     case "ok":
-      return { outcome: "ok", governorRaw: str(script, r, 1), p33Raw: str(script, r, 2) };
+      return { outcome: "ok", governorRaw: str(script, r, 1), p33Raw: str(script, r, 2), lastFill: null };
     case "kill_switch_active":
     case "trading_state_halted":
     case "already_executed":

@@ -1,4 +1,5 @@
 import type { ApplyMode, MissingPermitKind } from "@quantum/contracts";
+import type { LastFillMarks } from "./replies.js";
 
 export interface PermitWaitParams {
   planId: string;
@@ -31,7 +32,7 @@ interface WaitBase {
 
 /** How a wait ended. TTLs are PTTL values of the last attempt (-2 missing, -1 no expiry). */
 export type PermitWaitEnd =
-  | { outcome: "ok"; governorRaw: string; p33Raw: string }
+  | { outcome: "ok"; governorRaw: string; p33Raw: string; lastFill: LastFillMarks | null }
   | { outcome: "kill_switch_active" | "trading_state_halted" | "already_executed" }
   | { outcome: "governor_blocked"; block: GovernorBlock }
   | { outcome: "timeout"; missing: MissingPermitKind; governorTtlMs: number; p33TtlMs: number }

@@ -24,12 +24,31 @@ const consume = (planId: string, mode: "production" | "paper" = "production"): P
   consumePermits(redis, { planId, symbol: "BTCUSDT", mode, execRecordTtlSec: TTL, nowMs: 1769928600123 });
 
 describe("consumePermits-6.lua", () => {
+  it("returns the symbol's last-fill marks with a successful consume, and only with one", async () => {
+    const planId = newPlanId();
+    await redis.set(keys.killSwitch, "false");
+    await redis.set(keys.cooldownLastExecTs("BTCUSDT"), "1769928600000");
+    await redis.hset(keys.positionLedger("BTCUSDT"), "last_result_plan_id", "earlier-plan");
+    expect(await consume(planId)).toMatchObject({ outcome: "missing_both" });
+    expect(await consume(planId)).not.toHaveProperty("lastFill");
+    await setPermits(redis, planId);
+    expect(await consume(planId)).toMatchObject({
+      outcome: "ok",
+      lastFill: { cooldownLastExecTs: "1769928600000", ledgerResultPlanId: "earlier-plan" },
+    });
+  });
+
   it("consumes both permits and claims the execution when everything is in order", async () => {
     const planId = newPlanId();
     await redis.set(keys.killSwitch, "false");
     await setPermits(redis, planId);
     const res = await consume(planId);
-    expect(res).toEqual({ outcome: "ok", governorRaw: GOV_PERMIT, p33Raw: P33_PERMIT });
+    expect(res).toEqual({
+      outcome: "ok",
+      governorRaw: GOV_PERMIT,
+      p33Raw: P33_PERMIT,
+      lastFill: { cooldownLastExecTs: null, ledgerResultPlanId: null },
+    });
     expect(await permitsExist(redis, planId)).toEqual({ governor: false, p33: false });
     const rec = await redis.hgetall(keys.execRecord(planId));
     expect(rec).toEqual({

@@ -52,6 +52,12 @@ export class ProposalHandler {
   async handle(p: HarvestProposal): Promise<ProposalOutcome> {
     const { redis, cfg, metrics, log } = this.o;
     const planId = computePlanId(p);
+    // A proposal that can execute reads its estimate in the same round trip as the dedupe checks.
+    const estimateRead =
+      decide(p, cfg, { executed: false }).decision === "EXECUTE"
+        ? estimateFromSnapshot(redis, p.symbol, p.action)
+        : null;
+    estimateRead?.catch(() => undefined); // awaited below when used; unused after a dedupe hit
     const [planSeen, resultSeen, record] = await Promise.all([
       redis.exists(keys.planPublished(planId)),
       redis.exists(keys.resultPublished(planId)),
@@ -67,7 +73,7 @@ export class ProposalHandler {
     const gate = decide(p, cfg, { executed });
     const estimate =
       gate.decision === "EXECUTE"
-        ? await estimateFromSnapshot(redis, p.symbol, p.action)
+        ? await (estimateRead ?? estimateFromSnapshot(redis, p.symbol, p.action))
         : { closeQty: null, price: null };
     const nowMs = Date.now();
     const plan = buildPlan(p, planId, gate, estimate, nowMs / 1000);

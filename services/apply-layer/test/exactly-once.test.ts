@@ -1,4 +1,5 @@
 import { keys } from "@quantum/contracts";
+import { type Exchange, PaperExchange, seedPaperPosition } from "@quantum/exchange";
 import { BinanceUsdmExchange } from "@quantum/exchange/binance";
 import {
   eventually,
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
+  paperFills,
   planIdOf,
   plansFor,
   proposal,
@@ -52,6 +54,33 @@ afterAll(async () => {
   await fake?.close();
   await redis?.stop();
 });
+
+/**
+ * A BTC close of 0.010 whose order went out before Redis lost the plan's claim (it is at `venue`, filled):
+ * the plan's result names that order. Returns the client order id.
+ */
+async function closeWithOrderAlreadyPlaced(r: Redis, venue: Exchange, exchangeAmt: string): Promise<string> {
+  const p = proposal("BTCUSDT");
+  const planId = planIdOf(p);
+  const clientOrderId = `qp3-c-${planId}`;
+  const pre = await venue.placeOrder({
+    symbol: "BTCUSDT",
+    side: "SELL",
+    type: "MARKET",
+    quantity: "0.010",
+    reduceOnly: true,
+    clientOrderId,
+  });
+  expect(pre.kind).toBe("filled");
+  await streamProposal(r, p);
+  await waitPlan(r, planId);
+  await grantGovernor(r, planId, "BTCUSDT");
+  await allowP33(r, planId, "BTCUSDT", "0.010", exchangeAmt);
+  const res = await waitResult(r, planId);
+  expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
+  expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+  return clientOrderId;
+}
 
 /** Submit one BTC close with both permits. */
 async function submitClose(r: Redis, symbol = "BTCUSDT", exchangeAmt = "1.000"): Promise<string> {
@@ -153,32 +182,13 @@ describe("lost and refused exchange answers", () => {
   });
 
   it("an order already at the venue for the plan (claim lost in a failover) is adopted, never sent again", async () => {
-    const p = proposal("BTCUSDT");
-    const planId = planIdOf(p);
-    const clientOrderId = `qp3-c-${planId}`;
-    // The order went out before Redis lost the plan's claim: it is at the venue, filled.
     const venue = new BinanceUsdmExchange({
       venue: "testnet",
       ...API,
       baseUrl: fake.baseUrl,
       allowLoopback: true,
     });
-    const pre = await venue.placeOrder({
-      symbol: "BTCUSDT",
-      side: "SELL",
-      type: "MARKET",
-      quantity: "0.010",
-      reduceOnly: true,
-      clientOrderId,
-    });
-    expect(pre.kind).toBe("filled");
-    await streamProposal(r, p);
-    await waitPlan(r, planId);
-    await grantGovernor(r, planId, "BTCUSDT");
-    await allowP33(r, planId, "BTCUSDT", "0.010", "1.000");
-    const res = await waitResult(r, planId);
-    expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", client_order_id: clientOrderId });
-    expect(res.order_id).toBe(pre.kind === "filled" ? pre.orderId : "");
+    const clientOrderId = await closeWithOrderAlreadyPlaced(r, venue, "1.000");
     const posts = fake
       .requests()
       .filter((q) => q.method === "POST" && q.params.newClientOrderId === clientOrderId);
@@ -324,6 +334,26 @@ describe("hedge mode and the TESTNET bypass", () => {
             String(l.msg).endsWith("TESTNET MODE ENABLED - permit bypass active (NO PRODUCTION USAGE)"),
           ),
       ).toBe(true);
+    } finally {
+      await apply.proc.stop();
+    }
+  });
+});
+
+describe("paper venue: a client id is placed once, so its MARKET orders go out without a lookup first", () => {
+  it("an order already stored for the plan's client id (claim lost with Redis data) is returned, never filled again", async () => {
+    const r = redis.client(5);
+    await r.set(keys.killSwitch, "false");
+    await seedPaperPosition(r, "BTCUSDT", "1.000", "60000.0");
+    const apply = await startApply(redis, {
+      REDIS_URL: redis.url(5),
+      APPLY_ALLOWLIST: "BTCUSDT",
+      APPLY_PERMIT_WAIT_MS: "5000",
+    });
+    try {
+      const clientOrderId = await closeWithOrderAlreadyPlaced(r, new PaperExchange({ redis: r }), "0.990");
+      expect(await paperFills(r, clientOrderId)).toHaveLength(1);
+      expect(await r.hget(keys.paperPosition("BTCUSDT"), "position_amt")).toBe("0.99");
     } finally {
       await apply.proc.stop();
     }

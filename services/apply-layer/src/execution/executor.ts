@@ -14,7 +14,6 @@ import { EntryGate } from "./entry-gate.js";
 import {
   type ChunkFill,
   markUnknown,
-  noteOnClaimed,
   plannedChunks,
   RECORD_EXTRA,
   recordChunkFill,
@@ -157,11 +156,6 @@ export class Executor {
       }
       const orders = await this.planner.buildClose(plan, position);
       if (isStop(orders)) return end(orders);
-      await noteOnClaimed(this.o.redis, plan.planId, {
-        [RECORD_EXTRA.chunks]: orders.chunks.join(","),
-        [RECORD_EXTRA.positionSide]: orders.positionSide ?? "",
-        side: orders.side,
-      });
       return await this.sendChunks(run, orders, []);
     } catch (err) {
       if (err instanceof ApplyStateError) throw err;
@@ -200,19 +194,26 @@ export class Executor {
 
   /**
    * Send the chunks of a close from `done.length` on, each exactly once (its own client id, looked up before
-   * it is sent), each behind the submit gate; then the one result summing them.
+   * it is sent unless the venue itself never places a client id twice), each behind the submit gate; then the
+   * one result summing them. The chunk plan is written by the first chunk's gate, atomically with the move to
+   * SUBMITTING, so every record that may have an order at the venue names its chunks.
    */
   private async sendChunks(run: PlanRun, orders: CloseOrders, already: readonly ChunkFill[]): Promise<void> {
     const sender = this.requireSender();
     const spec = { planId: run.planId, symbol: run.symbol, permitWaitMs: run.waitMs };
     const done = [...already];
     const n = orders.chunks.length;
+    const chunkPlan = {
+      [RECORD_EXTRA.chunks]: orders.chunks.join(","),
+      [RECORD_EXTRA.positionSide]: orders.positionSide ?? "",
+    };
     for (let i = done.length; i < n; i++) {
       const req = closeChunkRequest(run.planId, run.symbol, orders, i);
       const first = i === 0 ? (["CLAIMED", "SUBMITTING"] as const) : (["SUBMITTING"] as const);
       const end = await sender.place(req, {
         gate: async (attempt) => {
           const verdict = await this.submitGate.pass(run, attempt === 0 ? first : ["SUBMITTING"], {
+            ...(i === 0 ? chunkPlan : {}),
             client_order_id: req.clientOrderId,
             side: req.side,
             qty: req.quantity ?? "",

@@ -101,27 +101,31 @@ export class Finisher {
     const order = sumChunks(fills, side);
     if (order === null) throw new Error(`endFilled without fills for ${spec.planId}`);
     const last = fills[fills.length - 1] as ChunkFill;
-    const moved = await transitionExec(redis, {
-      planId: spec.planId,
-      // CLAIMED: an order already at the venue for this client id was adopted before the gate.
-      expected: ["CLAIMED", "SUBMITTING", "UNKNOWN"],
-      next: "FILLED",
-      fields: {
-        order_id: last.orderId,
-        executed_qty: order.executedQty ?? "0",
-        avg_price: order.avgPrice ?? "0",
-        detail: clampDetail(spec.detail ?? ""),
-        [RECORD_EXTRA.chunksDone]: JSON.stringify(fills),
-        [RECORD_EXTRA.decision]: "EXECUTE",
-        [RECORD_EXTRA.reason]: "none",
-        [RECORD_EXTRA.executed]: "1",
-      },
-    });
+    // The cooldown key marks the symbol's last fill, true whatever the record says: it goes out in the same
+    // round trip as the record's move to FILLED.
+    const [moved] = await Promise.all([
+      transitionExec(redis, {
+        planId: spec.planId,
+        // CLAIMED: an order already at the venue for this client id was adopted before the gate.
+        expected: ["CLAIMED", "SUBMITTING", "UNKNOWN"],
+        next: "FILLED",
+        fields: {
+          order_id: last.orderId,
+          executed_qty: order.executedQty ?? "0",
+          avg_price: order.avgPrice ?? "0",
+          detail: clampDetail(spec.detail ?? ""),
+          [RECORD_EXTRA.chunksDone]: JSON.stringify(fills),
+          [RECORD_EXTRA.decision]: "EXECUTE",
+          [RECORD_EXTRA.reason]: "none",
+          [RECORD_EXTRA.executed]: "1",
+        },
+      }),
+      redis.set(keys.cooldownLastExecTs(spec.symbol), String(Date.now())),
+    ]);
     if (moved.outcome !== "ok") {
       log.error({ planId: spec.planId, moved }, "execution record not in the expected state");
       return;
     }
-    await redis.set(keys.cooldownLastExecTs(spec.symbol), String(Date.now()));
     this.o.metrics.executed.inc({ status: this.o.cfg.testnetBypass ? "testnet_bypass" : "success" });
     this.o.crash("before_result");
     await this.o.results.publish(

@@ -19,6 +19,7 @@ import {
   type SymbolRules,
 } from "@quantum/exchange";
 import type { ApplyMetrics } from "@quantum/metrics";
+import type { LastFillMarks } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
@@ -101,7 +102,7 @@ export class OrderPlanner {
     const venue = this.checkVenue(p33.value);
     if (venue !== null) return venue;
     if (isCloseAction(plan.action)) {
-      const stale = await this.checkFresh(plan.symbol, p33.value);
+      const stale = await this.checkFresh(plan.symbol, p33.value, p.lastFill);
       if (stale !== null) return stale;
     }
     metrics.p33PermitAllow.inc();
@@ -127,13 +128,21 @@ export class OrderPlanner {
    * A permit sized before the symbol's last fill is never spent: its basis is the earlier of its created_at
    * and its snapshot time; the last fill is this layer's cooldown key (epoch ms, written after each fill) or a
    * ledger result other than the one the permit read. Runs under the symbol lock, so no fill of this symbol
-   * can happen between this check and the order.
+   * can happen between this check and the order. The marks come with the consume (read right after it, same
+   * round trip); they are read here only when those reads failed.
    */
-  private async checkFresh(symbol: string, permit: P33PermitAllow): Promise<Stop | null> {
-    const [lastExec, ledgerPlan] = await Promise.all([
-      this.redis.get(keys.cooldownLastExecTs(symbol)),
-      this.redis.hget(keys.positionLedger(symbol), "last_result_plan_id"),
-    ]);
+  private async checkFresh(
+    symbol: string,
+    permit: P33PermitAllow,
+    marks: LastFillMarks | null,
+  ): Promise<Stop | null> {
+    const [lastExec, ledgerPlan] =
+      marks !== null
+        ? [marks.cooldownLastExecTs, marks.ledgerResultPlanId]
+        : await Promise.all([
+            this.redis.get(keys.cooldownLastExecTs(symbol)),
+            this.redis.hget(keys.positionLedger(symbol), "last_result_plan_id"),
+          ]);
     const basisMs = Math.min(permit.createdAt, permit.snapshotTs ?? permit.createdAt) * 1000;
     const lastFillMs = lastExec === null ? Number.NaN : Number(lastExec);
     if (Number.isFinite(lastFillMs) && lastFillMs > basisMs) {

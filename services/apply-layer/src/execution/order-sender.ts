@@ -53,7 +53,8 @@ function errText(err: unknown): string {
 
 /**
  * Sends one order request of a plan, never a second one for its client id: first a lookup by client id (an
- * order already at the venue is adopted), then the step before the gate, then the submit gate, then the
+ * order already at the venue is adopted; skipped for a MARKET order on a venue that places a client id only
+ * once, whose answer to the request is that order), then the step before the gate, then the submit gate, then the
  * request with nothing awaited in between. An outcome that is not proven "never sent" is resolved by lookup,
  * whatever the HTTP status. A rate limit waits Retry-After (bounded), passes the gate again, and retries.
  */
@@ -66,9 +67,12 @@ export class OrderSender {
     let notSentRetried = false;
     let beforeGateDone = false;
     for (let attempt = 0; ; attempt++) {
-      // Before every attempt, even after a "never sent": an order already at the venue is adopted.
-      const existing = await this.lookupBeforeSend(req, conditional, steps, deadline);
-      if (existing !== null) return existing;
+      // Before every attempt, even after a "never sent": an order already at the venue is adopted. A venue
+      // that never places a client id twice (paper) returns that order from the request itself instead.
+      if (conditional || !this.o.exchange.placesClientIdOnce) {
+        const existing = await this.lookupBeforeSend(req, conditional, steps, deadline);
+        if (existing !== null) return existing;
+      }
       if (!beforeGateDone && steps.beforeGate !== undefined) {
         const before = await steps.beforeGate();
         if (before !== null) return { kind: "stopped", stop: before };
