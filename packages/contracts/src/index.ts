@@ -28,15 +28,6 @@ export {
 } from "./hash-codec.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export {
-  type ContextValue,
-  contextOfJson,
-  decodeReasonContext,
-  P33_REASON_KEY,
-  type ReasonContext,
-  type Reasoned,
-  renderContext,
-} from "./reason-context.js";
-export {
   ALERT_STREAM_MAXLEN,
   AUDIT_STREAM_MAXLEN,
   DEFAULT_STREAM_MAXLEN,
@@ -145,6 +136,15 @@ export {
   pyFloatRepr,
   pyFormatFixed,
 } from "./plan-id.js";
+export {
+  type ContextValue,
+  contextOfJson,
+  decodeReasonContext,
+  P33_REASON_KEY,
+  type ReasonContext,
+  type Reasoned,
+  renderContext,
+} from "./reason-context.js";
 export {
   APPLY_REASON_DOCS,
   P33_REASON_DOCS,

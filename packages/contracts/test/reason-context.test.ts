@@ -10,14 +10,16 @@ describe("renderContext", () => {
   });
 
   it("writes numbers, booleans and null as themselves", () => {
-    expect(renderContext({ waited_ms: 5000, age_seconds: 1.25, sent: false, placed: true, since: null })).toBe(
-      "waited_ms=5000 age_seconds=1.25 sent=false placed=true since=null",
-    );
+    expect(
+      renderContext({ waited_ms: 5000, age_seconds: 1.25, sent: false, placed: true, since: null }),
+    ).toBe("waited_ms=5000 age_seconds=1.25 sent=false placed=true since=null");
     expect(renderContext({ code: -2022 })).toBe("code=-2022");
   });
 
   it("quotes a string that is empty or holds a space, quote, equals sign or backslash", () => {
-    expect(renderContext({ msg: "ReduceOnly Order is rejected." })).toBe('msg="ReduceOnly Order is rejected."');
+    expect(renderContext({ msg: "ReduceOnly Order is rejected." })).toBe(
+      'msg="ReduceOnly Order is rejected."',
+    );
     expect(renderContext({ a: "", b: 'say "hi"', c: "k=v", d: "x\\y" })).toBe(
       'a="" b="say \\"hi\\"" c="k=v" d="x\\\\y"',
     );
@@ -30,9 +32,10 @@ describe("renderContext", () => {
 
   it("splits back into its pairs: every quoted value is a JSON string", () => {
     const context: ReasonContext = { error: "connect ECONNREFUSED 127.0.0.1:1", n: 3, note: 'a "b" = c' };
-    const pairs = [...renderContext(context).matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(
-      ([, k, v]) => [k, (v as string).startsWith('"') ? JSON.parse(v as string) : v],
-    );
+    const pairs = [...renderContext(context).matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(([, k, v]) => [
+      k,
+      (v as string).startsWith('"') ? JSON.parse(v as string) : v,
+    ]);
     expect(pairs).toEqual([
       ["error", "connect ECONNREFUSED 127.0.0.1:1"],
       ["n", "3"],

@@ -41,7 +41,9 @@ describe("reading the P3.3 reason of a denied plan", () => {
     expect(p33ReasonOf(result({ detail: "p33_reason=cooldown_in_flightx" }))).toBeNull();
     expect(p33ReasonOf(result({ detail: "p33_reason=made_up_reason" }))).toBeNull();
     expect(p33ReasonOf(result({ detail: 'unreadable_permit="allow: missing"' }))).toBeNull();
-    expect(p33ReasonOf(result({ reason: "governor_denied", detail: "p33_reason=reconcile_hold_active" }))).toBeNull();
+    expect(
+      p33ReasonOf(result({ reason: "governor_denied", detail: "p33_reason=reconcile_hold_active" })),
+    ).toBeNull();
   });
 
   it("advises from the action table with the symbol filled in, and points to the docs for unknown codes", () => {

@@ -76,7 +76,10 @@ export const checkAllowlist = (p: Pick<HarvestProposal, "symbol">, rules: Planni
 
 export const checkKillScoreCritical: Check = (p, rules) =>
   p.killScore >= rules.kBlockCritical
-    ? stop("BLOCKED", "kill_score_critical", { kill_score: p.killScore, k_block_critical: rules.kBlockCritical })
+    ? stop("BLOCKED", "kill_score_critical", {
+        kill_score: p.killScore,
+        k_block_critical: rules.kBlockCritical,
+      })
     : null;
 
 /** Warning band: closes go on (flagged later), anything else would add risk. */

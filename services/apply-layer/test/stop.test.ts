@@ -30,7 +30,9 @@ describe("a stop", () => {
 
   it("cannot be built with a reason outside the list", () => {
     // @ts-expect-error: not an ApplyReason
-    expect(() => stopWith("BLOCKED", "made_up_reason", {})).toThrow(/not an Apply Layer reason: made_up_reason/);
+    expect(() => stopWith("BLOCKED", "made_up_reason", {})).toThrow(
+      /not an Apply Layer reason: made_up_reason/,
+    );
     // @ts-expect-error: P3.3's reasons are its own; the Apply Layer reports them as p33_permit_denied
     expect(() => stopWith("BLOCKED", "reconcile_hold_active")).toThrow(RangeError);
   });
@@ -47,7 +49,10 @@ describe("the detail of a result", () => {
   it("is the stop's context rendered", () => {
     const stop = stopWith("BLOCKED", "exchange_rate_limited", { retry_after_ms: 1500, sent: false });
     const result = buildResult({ planId: "p", symbol: "BTCUSDT", ...stop, executed: false }, "paper", 1);
-    expect(result).toMatchObject({ reason: "exchange_rate_limited", detail: "retry_after_ms=1500 sent=false" });
+    expect(result).toMatchObject({
+      reason: "exchange_rate_limited",
+      detail: "retry_after_ms=1500 sent=false",
+    });
     expect(detailOf({ context: DRY_RUN_CONTEXT })).toBe("mode=dry_run consumed=false sent=false");
     expect(detailOf({})).toBe("");
   });
@@ -87,7 +92,12 @@ describe("a stop stored in the execution record", () => {
 
   it("with an unreadable context keeps its detail text as the note", () => {
     const back = resultFromRecord(
-      stored({ detail: "written by hand", context: "{not json", decision: "ERROR", reason: "internal_error" }),
+      stored({
+        detail: "written by hand",
+        context: "{not json",
+        decision: "ERROR",
+        reason: "internal_error",
+      }),
     );
     expect(back.context).toEqual({ note: "written by hand" });
     expect(detailOf(back)).toBe('note="written by hand"');

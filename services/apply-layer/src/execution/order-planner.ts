@@ -7,8 +7,8 @@ import {
   type ExchangeVenue,
   keys,
   P33_DENY_REASONS,
-  type P33PermitAllow,
   P33_REASON_KEY,
+  type P33PermitAllow,
   type ReasonContext,
 } from "@quantum/contracts";
 import {
@@ -185,7 +185,8 @@ export class OrderPlanner {
     if (!new Decimal(pos.safeQty).gt(0)) {
       return stopWith("BLOCKED", "invalid_safe_qty", { safe_qty: pos.safeQty });
     }
-    if (new Decimal(pos.positionAmt).isZero()) return stopWith("BLOCKED", "invalid_safe_qty", { exchange_position_amt: pos.positionAmt });
+    if (new Decimal(pos.positionAmt).isZero())
+      return stopWith("BLOCKED", "invalid_safe_qty", { exchange_position_amt: pos.positionAmt });
     const rules = await this.rules(plan.symbol);
     if ("reason" in rules) return rules;
     const chunks = splitIntoChunks(pos.safeQty, rules);
@@ -204,7 +205,8 @@ export class OrderPlanner {
 
   /** The protective STOP_MARKET (closePosition) of an UPDATE_SL plan. */
   async buildStop(plan: ApplyPlan, pos: ClaimedPosition): Promise<OrderRequest | Stop> {
-    if (new Decimal(pos.positionAmt).isZero()) return stopWith("BLOCKED", "invalid_safe_qty", { exchange_position_amt: pos.positionAmt });
+    if (new Decimal(pos.positionAmt).isZero())
+      return stopWith("BLOCKED", "invalid_safe_qty", { exchange_position_amt: pos.positionAmt });
     const rules = await this.rules(plan.symbol);
     if ("reason" in rules) return rules;
     const stopPrice = roundToTick(plan.newSlProposed ?? 0, rules.tickSize);

@@ -273,12 +273,7 @@ function notFilled(
 function classifyFound(o: OrderInfo, side: OrderSide, conditional: boolean): OrderEnd | null {
   if (conditional) {
     if (DEAD_STATUSES.has(o.status)) {
-      return notFilled(
-        "ERROR",
-        "exchange_rejected",
-        { order_id: o.orderId, status: o.status },
-        "rejected",
-      );
+      return notFilled("ERROR", "exchange_rejected", { order_id: o.orderId, status: o.status }, "rejected");
     }
     return filled(o, side, o.status);
   }

@@ -48,7 +48,12 @@ export class ProtectiveStops {
     const mark = await this.markPrice(run.symbol, req.positionSide);
     if (mark === null) {
       return endClaimed(
-        stopWith("ERROR", "internal_error", { mark_price: "unavailable", working_stop: "untouched" }, "error"),
+        stopWith(
+          "ERROR",
+          "internal_error",
+          { mark_price: "unavailable", working_stop: "untouched" },
+          "error",
+        ),
       );
     }
     if (wouldTrigger(req.side, stopPrice, mark)) {
@@ -176,7 +181,12 @@ export class ProtectiveStops {
         return finisher.endStopPlaced(
           {
             ...spec,
-            context: { stop_price: stopPrice, placed: true, resolved_by: "client_order_id", after: "restart" },
+            context: {
+              stop_price: stopPrice,
+              placed: true,
+              resolved_by: "client_order_id",
+              after: "restart",
+            },
           },
           found.order,
           { stopPrice, positionSide: "" },
@@ -351,6 +361,10 @@ function restoreContext(
   outcome: { ok: true; orderId: string } | { ok: false; why: string },
 ): ReasonContext {
   return outcome.ok
-    ? { previous_stop: "placed_again", previous_stop_price: prev.stopPrice, previous_stop_order: outcome.orderId }
+    ? {
+        previous_stop: "placed_again",
+        previous_stop_price: prev.stopPrice,
+        previous_stop_order: outcome.orderId,
+      }
     : { previous_stop: "not_placed_again", previous_stop_error: outcome.why, no_protective_stop: true };
 }
