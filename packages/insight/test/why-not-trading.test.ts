@@ -79,7 +79,7 @@ describe("readWhyNotTrading (real Redis)", () => {
       "reason",
       "p33_permit_denied",
       "detail",
-      "stale_exchange_state {}",
+      "p33_reason=stale_exchange_state age_seconds=42.5",
     );
     await r.xadd(streams.applyResult, "*", "symbol", "EEEUSDT", "decision", "EXECUTE", "reason", "none");
 
