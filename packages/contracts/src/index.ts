@@ -137,6 +137,15 @@ export {
   pyFormatFixed,
 } from "./plan-id.js";
 export {
+  type ContextValue,
+  contextOfJson,
+  decodeReasonContext,
+  P33_REASON_KEY,
+  type ReasonContext,
+  type Reasoned,
+  renderContext,
+} from "./reason-context.js";
+export {
   APPLY_REASON_DOCS,
   P33_REASON_DOCS,
   P35_MIX_ALERT_DOCS,

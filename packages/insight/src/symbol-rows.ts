@@ -1,4 +1,4 @@
-import { keyPatterns, keys, P33_DENY_REASONS, symbolFromKey } from "@quantum/contracts";
+import { keyPatterns, keys, P33_DENY_REASONS, P33_REASON_KEY, symbolFromKey } from "@quantum/contracts";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import type { GateRow } from "./dashboard/queries.js";
@@ -36,10 +36,12 @@ export interface SymbolRow {
   readonly cooldownRemainingSec: number | null;
 }
 
+const P33_REASON_HEAD = new RegExp(`^${P33_REASON_KEY}=([a-z0-9_]+)(?:\\s|$)`);
+
 /** The P3.3 deny reason a `p33_permit_denied` result carries at the start of its detail, if any. */
 export function p33ReasonOf(result: ResultRow): string | null {
   if (result.reason !== "p33_permit_denied" || result.detail === null) return null;
-  const head = result.detail.split(/[\s:{]/, 1)[0] ?? "";
+  const head = P33_REASON_HEAD.exec(result.detail)?.[1] ?? "";
   return (P33_DENY_REASONS as readonly string[]).includes(head) ? head : null;
 }
 

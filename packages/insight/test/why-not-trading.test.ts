@@ -34,10 +34,16 @@ const result = (over: Partial<ResultRow>): ResultRow => ({
 
 describe("reading the P3.3 reason of a denied plan", () => {
   it("takes a known deny reason at the start of detail, nothing else", () => {
-    expect(p33ReasonOf(result({ detail: 'reconcile_hold_active {"x":1}' }))).toBe("reconcile_hold_active");
-    expect(p33ReasonOf(result({ detail: "cooldown_in_flight" }))).toBe("cooldown_in_flight");
-    expect(p33ReasonOf(result({ detail: "unreadable P3.3 permit: allow: missing" }))).toBeNull();
-    expect(p33ReasonOf(result({ reason: "governor_denied", detail: "reconcile_hold_active" }))).toBeNull();
+    expect(p33ReasonOf(result({ detail: "p33_reason=reconcile_hold_active hold=manual" }))).toBe(
+      "reconcile_hold_active",
+    );
+    expect(p33ReasonOf(result({ detail: "p33_reason=cooldown_in_flight" }))).toBe("cooldown_in_flight");
+    expect(p33ReasonOf(result({ detail: "p33_reason=cooldown_in_flightx" }))).toBeNull();
+    expect(p33ReasonOf(result({ detail: "p33_reason=made_up_reason" }))).toBeNull();
+    expect(p33ReasonOf(result({ detail: 'unreadable_permit="allow: missing"' }))).toBeNull();
+    expect(
+      p33ReasonOf(result({ reason: "governor_denied", detail: "p33_reason=reconcile_hold_active" })),
+    ).toBeNull();
   });
 
   it("advises from the action table with the symbol filled in, and points to the docs for unknown codes", () => {
@@ -73,7 +79,7 @@ describe("readWhyNotTrading (real Redis)", () => {
       "reason",
       "p33_permit_denied",
       "detail",
-      "stale_exchange_state {}",
+      "p33_reason=stale_exchange_state age_seconds=42.5",
     );
     await r.xadd(streams.applyResult, "*", "symbol", "EEEUSDT", "decision", "EXECUTE", "reason", "none");
 

@@ -5,6 +5,7 @@ import {
   type HarvestProposal,
   type JsonValue,
   pyFloatRepr,
+  type ReasonContext,
 } from "@quantum/contracts";
 
 /**
@@ -52,31 +53,43 @@ export interface GateOutcome {
   readonly reason: ApplyReason;
   /** Codes written to the plan's reason_codes. */
   readonly reasonCodes: readonly string[];
+  /** The facts behind the reason (the result's detail). */
+  readonly context: ReasonContext;
 }
 
 type Check = (p: HarvestProposal, rules: PlanningRules, history: PlanHistory) => GateOutcome | null;
 
-const stop = (decision: Decision, reason: ApplyReason): GateOutcome => ({
+const stop = (decision: Decision, reason: ApplyReason, context: ReasonContext = {}): GateOutcome => ({
   decision,
   reason,
   reasonCodes: [reason],
+  context,
 });
 
 /** Also the first check of the execution entry gate (which has a plan, not a proposal). */
 export const checkEnvKillSwitch = (_p: Pick<HarvestProposal, "symbol">, rules: PlanningRules) =>
-  rules.envKillSwitch ? stop("BLOCKED", "kill_switch_active") : null;
+  rules.envKillSwitch ? stop("BLOCKED", "kill_switch_active", { apply_kill_switch: true }) : null;
 
 /** Also the second check of the execution entry gate. */
 export const checkAllowlist = (p: Pick<HarvestProposal, "symbol">, rules: PlanningRules) =>
-  rules.allowlist.has(p.symbol) ? null : stop("SKIP", "not_in_allowlist");
+  rules.allowlist.has(p.symbol) ? null : stop("SKIP", "not_in_allowlist", { symbol: p.symbol });
 
 export const checkKillScoreCritical: Check = (p, rules) =>
-  p.killScore >= rules.kBlockCritical ? stop("BLOCKED", "kill_score_critical") : null;
+  p.killScore >= rules.kBlockCritical
+    ? stop("BLOCKED", "kill_score_critical", {
+        kill_score: p.killScore,
+        k_block_critical: rules.kBlockCritical,
+      })
+    : null;
 
 /** Warning band: closes go on (flagged later), anything else would add risk. */
 export const checkKillScoreWarning: Check = (p, rules) =>
   p.killScore >= rules.kBlockWarning && !isCloseAction(p.action)
-    ? stop("BLOCKED", "kill_score_warning_risk_increase")
+    ? stop("BLOCKED", "kill_score_warning_risk_increase", {
+        kill_score: p.killScore,
+        k_block_warning: rules.kBlockWarning,
+        action: p.action,
+      })
     : null;
 
 export const checkDuplicate: Check = (_p, _rules, history) =>
@@ -86,11 +99,13 @@ export const checkHold: Check = (p) => (p.action === "HOLD" ? stop("SKIP", "acti
 
 export const checkUpdateSl: Check = (p) =>
   p.action === "UPDATE_SL" && (p.newSlProposed === null || !(p.newSlProposed > 0))
-    ? stop("ERROR", "missing_new_sl")
+    ? stop("ERROR", "missing_new_sl", { new_sl_proposed: p.newSlProposed })
     : null;
 
 export const checkKnownAction: Check = (p) =>
-  isCloseAction(p.action) || p.action === "UPDATE_SL" ? null : stop("ERROR", "unknown_action");
+  isCloseAction(p.action) || p.action === "UPDATE_SL"
+    ? null
+    : stop("ERROR", "unknown_action", { action: p.action });
 
 /** The planning gates in order. */
 export const GATES: readonly Check[] = [
@@ -111,7 +126,12 @@ export function decide(p: HarvestProposal, rules: PlanningRules, history: PlanHi
     if (out !== null) return out;
   }
   const warned = p.killScore >= rules.kBlockWarning && isCloseAction(p.action);
-  return { decision: "EXECUTE", reason: "none", reasonCodes: warned ? ["kill_score_warning_close_ok"] : [] };
+  return {
+    decision: "EXECUTE",
+    reason: "none",
+    reasonCodes: warned ? ["kill_score_warning_close_ok"] : [],
+    context: {},
+  };
 }
 
 /** Planned steps (JSON list of the plan entry). */

@@ -15,7 +15,7 @@ import { FINAL_STATES } from "./execution/execution-record.js";
 import { buildPlan, decide, type GateOutcome } from "./planner.js";
 import { estimateFromSnapshot } from "./positions.js";
 import { publishPlanOnce } from "./publish-once.js";
-import { buildResult, type ResultSpec } from "./results.js";
+import { buildResult, DRY_RUN_CONTEXT, type ResultSpec } from "./results.js";
 
 export interface ProposalHandlerOptions {
   redis: Redis;
@@ -88,7 +88,7 @@ export class ProposalHandler {
           ...base,
           decision: gate.decision,
           reason: gate.reason,
-          detail: this.gateDetail(p, gate),
+          context: gate.context,
           executed: false,
         };
       }
@@ -136,21 +136,6 @@ export class ProposalHandler {
     return { kind: "dedupe", planId };
   }
 
-  private gateDetail(p: HarvestProposal, gate: GateOutcome): string {
-    switch (gate.reason) {
-      case "kill_score_critical":
-        return `kill_score ${p.killScore} >= ${this.o.cfg.kBlockCritical}`;
-      case "kill_score_warning_risk_increase":
-        return `kill_score ${p.killScore} >= ${this.o.cfg.kBlockWarning} for ${p.action}`;
-      case "unknown_action":
-        return `action ${p.action}`;
-      case "kill_switch_active":
-        return "APPLY_KILL_SWITCH=true";
-      default:
-        return "";
-    }
-  }
-
   /** dry_run: nothing is consumed or sent; the result says whether the plan would execute now. */
   private async dryRunResult(base: { planId: string; symbol: string }): Promise<ResultSpec> {
     const [ks, ts] = await Promise.all([
@@ -162,7 +147,7 @@ export class ProposalHandler {
         ...base,
         decision: "BLOCKED",
         reason: ks.halted ? "kill_switch_active" : "trading_state_halted",
-        detail: "dry_run",
+        context: { mode: "dry_run" },
         executed: false,
         wouldExecute: false,
       };
@@ -171,7 +156,7 @@ export class ProposalHandler {
       ...base,
       decision: "EXECUTE",
       reason: "none",
-      detail: "dry_run: nothing consumed or sent",
+      context: DRY_RUN_CONTEXT,
       executed: false,
       wouldExecute: true,
     };

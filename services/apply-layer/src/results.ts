@@ -7,6 +7,8 @@ import {
   encodeApplyResult,
   type JsonValue,
   type OrderSide,
+  type ReasonContext,
+  renderContext,
 } from "@quantum/contracts";
 import type { ApplyMetrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
@@ -28,13 +30,22 @@ export interface ResultSpec {
   readonly symbol: string;
   readonly decision: Decision;
   readonly reason: ApplyReason;
-  readonly detail?: string;
+  /** The facts behind the reason; the result's `detail` is rendered from them (default: none). */
+  readonly context?: ReasonContext;
   readonly executed: boolean;
   /** Default: decision is EXECUTE. */
   readonly wouldExecute?: boolean;
   readonly order?: ResultOrder;
   readonly permitWaitMs?: number;
   readonly stepsResults?: readonly JsonValue[];
+}
+
+/** dry_run: the plan would go on, but nothing is consumed or sent. */
+export const DRY_RUN_CONTEXT: ReasonContext = { mode: "dry_run", consumed: false, sent: false };
+
+/** The `detail` of a result (and of its execution record): its context rendered, clamped to the wire limit. */
+export function detailOf(spec: Pick<ResultSpec, "context">): string {
+  return clampDetail(renderContext(spec.context ?? {}));
 }
 
 /** Build the apply.result entry of a plan. */
@@ -47,7 +58,7 @@ export function buildResult(spec: ResultSpec, mode: ApplyMode, nowSec: number): 
     executed: spec.executed,
     wouldExecute: spec.wouldExecute ?? spec.decision === "EXECUTE",
     reason: spec.reason,
-    detail: clampDetail(spec.detail ?? ""),
+    detail: detailOf(spec),
     stepsResults: spec.stepsResults ?? [],
     timestamp: nowSec,
     ...(o !== undefined
@@ -118,6 +129,7 @@ export class ResultPublisher {
               symbol: spec.symbol,
               decision: spec.decision,
               reason: spec.reason,
+              detail: result.detail,
               executed: spec.executed,
             },
             "result published",

@@ -166,7 +166,7 @@ describe("the Governor says no", () => {
     const planId = await writeProposal(r, proposal("ETHUSDT", { action: "FULL_CLOSE_PROPOSED" }));
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "BLOCKED", reason: "governor_blocked", executed: "False" });
-    expect(res.detail).toBe("dev_governor_block");
+    expect(res.detail).toBe("governor=dev_governor_block");
     // APPLY_PERMIT_WAIT_MS is 5000: the block must end the wait long before that.
     expect(Number(res.permit_wait_ms)).toBeLessThan(1500);
     expect(await r.hget(keys.paperPosition("ETHUSDT"), "position_amt")).toBe("-0.800");

@@ -97,7 +97,7 @@ describe("SIGKILL at each step, restart: at most one order and exactly one resul
       "after_claim",
       "CLAIMED",
       0,
-      { decision: "ERROR", reason: "internal_error", detail: "interrupted before submit" },
+      { decision: "ERROR", reason: "internal_error", detail: "interrupted=before_submit" },
     ],
     [
       "after_submitting",
@@ -171,7 +171,7 @@ describe("lost and refused exchange answers", () => {
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", executed_qty: "0.010" });
-    expect(res.detail).toMatch(/^filled/);
+    expect(res.detail).toMatch(/^filled_qty=0\.010 avg_price=\d/);
     const venue = fake.ordersFor(`qp3-c-${planId}`);
     expect(venue).toHaveLength(1);
     expect(res.order_id).toBe(String(venue[0]?.orderId));
@@ -200,7 +200,7 @@ describe("lost and refused exchange answers", () => {
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "ERROR", reason: "internal_error", executed: "False" });
-    expect(res.detail).toContain("nothing sent");
+    expect(res.detail).toMatch(/^lookup=failed error=".+" sent=false$/);
     expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
   });
 

@@ -132,7 +132,9 @@ describe("permit failures give their reason code", () => {
     else await allowP33(r, planId, "BTCUSDT", p33, "0.050");
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "BLOCKED", reason, executed: "False" });
-    if (p33 === "deny") expect(res.detail).toMatch(/^reconcile_required_qty_mismatch /);
+    if (p33 === "deny") {
+      expect(res.detail).toBe("p33_reason=reconcile_required_qty_mismatch exchange_amt=0.05 ledger_amt=0.04");
+    }
     expect(await r.hget(keys.execRecord(planId), "state")).toBe("DONE");
     expect(await r.exists(keys.paperOrder(`qp3-c-${planId}`))).toBe(0);
   });
@@ -264,7 +266,7 @@ describe("records left by a dead instance are finished by the periodic sweep", (
     expect(await waitResult(r, claimed)).toMatchObject({
       decision: "ERROR",
       reason: "internal_error",
-      detail: "interrupted before submit",
+      detail: "interrupted=before_submit",
     });
 
     // An order that reached the (paper) venue before its instance died: the sweep finds it by client id.

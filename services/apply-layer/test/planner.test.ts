@@ -89,6 +89,7 @@ describe("planning gates (first match wins)", () => {
         decision: "EXECUTE",
         reason: "none",
         reasonCodes: ["kill_score_warning_close_ok"],
+        context: {},
       });
     }
   });

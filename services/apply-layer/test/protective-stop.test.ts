@@ -80,7 +80,9 @@ describe("UPDATE_SL with a working stop", () => {
       const refused = await updateSl(r, "BTCUSDT", 56000, "1.000");
       const res = await waitResult(r, refused);
       expect(res).toMatchObject({ decision: "ERROR", reason: "protective_stop_restored" });
-      expect(res.detail).toContain("placed again at 55000");
+      expect(res.detail).toMatch(
+        / previous_stop=placed_again previous_stop_price=55000(\.0*)? previous_stop_order=\d+$/,
+      );
       const now = working("BTCUSDT");
       expect(now.map((o) => [o.clientOrderId, Number(o.stopPrice)])).toEqual([[`qp3-r-${refused}`, 55000]]);
       expect(await r.hget(keys.protectiveStop("BTCUSDT"), "client_order_id")).toBe(`qp3-r-${refused}`);

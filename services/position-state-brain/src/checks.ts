@@ -1,9 +1,10 @@
 import type {
   HedgeLeg,
-  JsonObject,
   P33DenyReason,
   PermitPositionSide,
   PositionSnapshot,
+  ReasonContext,
+  Reasoned,
 } from "@quantum/contracts";
 import { formatToStep } from "@quantum/exchange";
 import { Decimal } from "decimal.js";
@@ -13,12 +14,12 @@ import { Decimal } from "decimal.js";
  * structured context; `evaluatePlan` runs them in the documented order, first deny wins.
  */
 
-export type Deny = { readonly allow: false; readonly reason: P33DenyReason; readonly context: JsonObject };
+export type Deny = { readonly allow: false } & Reasoned<P33DenyReason>;
 export type CheckResult = { readonly allow: true } | Deny;
 
 export const ALLOW: CheckResult = { allow: true };
 
-function deny(reason: P33DenyReason, context: JsonObject = {}): Deny {
+function deny(reason: P33DenyReason, context: ReasonContext = {}): Deny {
   return { allow: false, reason, context };
 }
 
@@ -109,9 +110,10 @@ export function selectPosition(
 
 export function checkHasPosition(position: SizedPosition): CheckResult {
   if (!position.amt.isZero()) return ALLOW;
-  const context: JsonObject = { exchange_amt: position.amt.toFixed() };
-  if (position.positionSide !== "BOTH") context.position_side = position.positionSide;
-  return deny("no_position", context);
+  return deny("no_position", {
+    exchange_amt: position.amt.toFixed(),
+    ...(position.positionSide !== "BOTH" ? { position_side: position.positionSide } : {}),
+  });
 }
 
 /** Ledger and exchange on the same side (a flat ledger against an open position is a side mismatch). */

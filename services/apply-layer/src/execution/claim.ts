@@ -10,7 +10,7 @@ import {
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "../config.js";
-import type { Stop } from "./stop.js";
+import { type Stop, stopWith } from "./stop.js";
 
 /** Both permits as consumed (raw JSON values), judged afterwards by the OrderPlanner. */
 export type ConsumedPermits = Extract<PermitWaitResult, { outcome: "ok" }>;
@@ -90,24 +90,27 @@ export class PlanClaimer {
         return {
           kind: "unclaimed",
           waitMs,
-          stop: { decision: "BLOCKED", reason: waited.outcome, detail: "checked in the consume script" },
+          stop: stopWith("BLOCKED", waited.outcome, { checked: "consume_script" }),
         };
       case "governor_blocked": {
         metrics.governorBlock.inc({ reason: "governor_blocked" });
-        const detail = waited.block.reason ?? waited.block.raw;
+        const governor = waited.block.reason ?? waited.block.raw;
         return {
           kind: "unclaimed",
           waitMs,
-          stop: { decision: "BLOCKED", reason: "governor_blocked", detail },
+          stop: stopWith("BLOCKED", "governor_blocked", { governor }),
         };
       }
       case "timeout": {
         const missing = waited.missing ?? "missing_both";
-        const detail = `waited ${Math.round(waitMs)} ms; governor_ttl_ms=${waited.governorTtlMs} p33_ttl_ms=${waited.p33TtlMs}`;
         return {
           kind: "unclaimed",
           waitMs,
-          stop: { decision: "BLOCKED", reason: `permit_timeout_or_missing:${missing}`, detail },
+          stop: stopWith("BLOCKED", `permit_timeout_or_missing:${missing}`, {
+            waited_ms: Math.round(waitMs),
+            governor_ttl_ms: waited.governorTtlMs,
+            p33_ttl_ms: waited.p33TtlMs,
+          }),
         };
       }
       case "error":
@@ -115,11 +118,10 @@ export class PlanClaimer {
         return {
           kind: "unclaimed",
           waitMs,
-          stop: {
-            decision: "ERROR",
-            reason: "internal_error",
-            detail: `permit wait failed: ${waited.error.message}`,
-          },
+          stop: stopWith("ERROR", "internal_error", {
+            failed: "permit_wait",
+            error: waited.error.message,
+          }),
         };
     }
   }

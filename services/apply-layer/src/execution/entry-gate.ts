@@ -3,7 +3,8 @@ import { readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "../config.js";
 import { checkAllowlist, checkEnvKillSwitch } from "../planner.js";
-import type { Stop } from "./stop.js";
+import { DRY_RUN_CONTEXT } from "../results.js";
+import { type Stop, stopWith } from "./stop.js";
 
 /**
  * The one gate every plan passes before it waits for or consumes anything, whichever door it came in by
@@ -20,21 +21,18 @@ export class EntryGate {
   async check(plan: Pick<ApplyPlan, "symbol">): Promise<Stop | null> {
     const { cfg } = this;
     const planning = checkEnvKillSwitch(plan, cfg) ?? checkAllowlist(plan, cfg);
-    if (planning !== null) {
-      const detail = planning.reason === "kill_switch_active" ? "APPLY_KILL_SWITCH=true" : "";
-      return { decision: planning.decision, reason: planning.reason, detail };
-    }
+    if (planning !== null) return stopWith(planning.decision, planning.reason, planning.context);
     const [ks, ts] = await Promise.all([readKillSwitch(this.redis, cfg.mode), readTradingState(this.redis)]);
     if (ks.halted || ts.halted) {
-      return {
-        decision: "BLOCKED",
-        reason: ks.halted ? "kill_switch_active" : "trading_state_halted",
-        detail: "checked before the permit wait",
-        status: "kill_switch",
-      };
+      return stopWith(
+        "BLOCKED",
+        ks.halted ? "kill_switch_active" : "trading_state_halted",
+        { checked: "before_permit_wait" },
+        "kill_switch",
+      );
     }
     if (cfg.mode === "dry_run") {
-      return { decision: "EXECUTE", reason: "none", detail: "dry_run: nothing consumed or sent" };
+      return stopWith("EXECUTE", "none", DRY_RUN_CONTEXT);
     }
     return null;
   }

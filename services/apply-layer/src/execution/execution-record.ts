@@ -1,20 +1,21 @@
 import {
   type ApplyReason,
-  clampDetail,
   DECISIONS,
   type Decision,
   decodeExecRecord,
+  decodeReasonContext,
   type ExecRecord,
   type ExecState,
   isApplyReason,
   keys,
   type OrderSide,
+  type ReasonContext,
 } from "@quantum/contracts";
 import { transitionExec } from "@quantum/permits";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { ApplyStateError } from "../apply-state-error.js";
-import type { ResultOrder, ResultSpec } from "../results.js";
+import { detailOf, type ResultOrder, type ResultSpec } from "../results.js";
 
 /** States after which nothing more happens at the venue for a plan. */
 export const FINAL_STATES: ReadonlySet<ExecState> = new Set(["FILLED", "REJECTED", "DONE"]);
@@ -27,6 +28,8 @@ export const RECORD_EXTRA = {
   reason: "reason",
   executed: "executed",
   stopPrice: "stop_price",
+  /** JSON of the result's context (its detail is rendered from it when the result is published again). */
+  context: "context",
   /** The symbol-lock token of the instance working on the record (set at each submit gate). */
   holder: "holder",
   /** Close: the planned chunk quantities, comma list in chunk order. */
@@ -123,6 +126,21 @@ export function sumChunks(fills: readonly ChunkFill[], side: OrderSide): ResultO
   };
 }
 
+/** The record fields of a result's context: the rendered detail (for operators) and the context itself. */
+export function contextFields(spec: Pick<ResultSpec, "context">): Record<string, string> {
+  return { detail: detailOf(spec), [RECORD_EXTRA.context]: JSON.stringify(spec.context ?? {}) };
+}
+
+/**
+ * The context a record stores. A record without a readable one (written by markUnknown only, or by hand)
+ * keeps its detail text as the context's `note`.
+ */
+function contextFromRecord(raw: Readonly<Record<string, string>>, detail: string | undefined): ReasonContext {
+  const stored = decodeReasonContext(raw[RECORD_EXTRA.context]);
+  if (stored.ok) return stored.value;
+  return detail === undefined || detail === "" ? {} : { note: detail };
+}
+
 /** The result a final record stands for (recovery, or a consumer that found the plan already claimed). */
 export function resultFromRecord(stored: StoredRecord): ResultSpec {
   const { record, raw } = stored;
@@ -146,13 +164,14 @@ export function resultFromRecord(stored: StoredRecord): ResultSpec {
   const order = chunked ?? single;
   const rawDecision = raw[RECORD_EXTRA.decision] ?? "";
   const rawReason = raw[RECORD_EXTRA.reason] ?? "";
+  const context = contextFromRecord(raw, record.detail);
   if (record.state === "FILLED" && rawDecision === "") {
     return {
       planId: record.planId,
       symbol: record.symbol,
       decision: "EXECUTE",
       reason: "none",
-      detail: record.detail ?? "",
+      context,
       executed: true,
       ...(order !== undefined ? { order } : {}),
       ...permitWaitMs,
@@ -168,20 +187,23 @@ export function resultFromRecord(stored: StoredRecord): ResultSpec {
     symbol: record.symbol,
     decision,
     reason,
-    detail: record.detail ?? "",
+    context,
     executed,
     ...(order !== undefined && executed ? { order } : {}),
     ...permitWaitMs,
   };
 }
 
-/** The record of a plan whose order outcome became unknown: SUBMITTING → UNKNOWN (resolved by lookup). */
-export async function markUnknown(redis: Redis, planId: string, detail: string): Promise<void> {
+/**
+ * The record of a plan whose order outcome became unknown: SUBMITTING → UNKNOWN (resolved by lookup).
+ * `exchange` is the venue client's account of the failed request.
+ */
+export async function markUnknown(redis: Redis, planId: string, exchange: string): Promise<void> {
   await transitionExec(redis, {
     planId,
     expected: "SUBMITTING",
     next: "UNKNOWN",
-    fields: { detail: clampDetail(detail) },
+    fields: contextFields({ context: { order: "outcome_unknown", exchange } }),
   });
 }
 

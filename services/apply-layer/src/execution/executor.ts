@@ -1,4 +1,4 @@
-import type { ApplyPlan } from "@quantum/contracts";
+import type { ApplyPlan, ReasonContext } from "@quantum/contracts";
 import type { Exchange, OrderSide } from "@quantum/exchange";
 import type { ApplyMetrics } from "@quantum/metrics";
 import type { PermitWaiter } from "@quantum/permits";
@@ -23,7 +23,7 @@ import { Finisher } from "./finisher.js";
 import { type ClaimedPosition, type CloseOrders, closeChunkRequest, OrderPlanner } from "./order-planner.js";
 import { OrderSender } from "./order-sender.js";
 import { ProtectiveStops } from "./protective-stop.js";
-import { isStop, type Stop } from "./stop.js";
+import { isStop, type Stop, stopWith } from "./stop.js";
 import { type PlanRun, SubmitGate } from "./submit-gate.js";
 
 export interface ExecutorOptions {
@@ -140,12 +140,7 @@ export class Executor {
           ? await this.planner.bypassPosition(plan)
           : await this.planner.judgePermits(plan, claim.permits);
     } catch (err) {
-      return end({
-        decision: "ERROR",
-        reason: "internal_error",
-        detail: `position unavailable: ${String(err)}`,
-        status: "error",
-      });
+      return end(stopWith("ERROR", "internal_error", { failed: "position", error: String(err) }, "error"));
     }
     if (isStop(position)) return end(position);
     try {
@@ -159,12 +154,7 @@ export class Executor {
       return await this.sendChunks(run, orders, []);
     } catch (err) {
       if (err instanceof ApplyStateError) throw err;
-      return end({
-        decision: "ERROR",
-        reason: "internal_error",
-        detail: `order not built: ${String(err)}`,
-        status: "error",
-      });
+      return end(stopWith("ERROR", "internal_error", { failed: "order_build", error: String(err) }, "error"));
     }
   }
 
@@ -244,14 +234,14 @@ export class Executor {
       }
       const stop: Stop = end.kind === "stopped" ? end.stop : end;
       if (done.length > 0) {
-        return this.finisher.endFilled(
-          {
-            ...spec,
-            detail: `${done.length} of ${n} chunks filled; chunk ${i + 1}: ${stop.reason} ${stop.detail}`,
-          },
-          done,
-          orders.side,
-        );
+        const context = {
+          filled_chunks: done.length,
+          chunks: n,
+          stopped_chunk: i + 1,
+          stopped_by: stop.reason,
+          ...stop.context,
+        };
+        return this.finisher.endFilled({ ...spec, context }, done, orders.side);
       }
       if (end.kind === "stopped") return this.endClaimed(run, end.stop);
       return this.finisher.endRejected(
@@ -259,7 +249,7 @@ export class Executor {
           ...spec,
           decision: end.decision,
           reason: end.reason,
-          detail: end.detail,
+          context: end.context,
           executed: false,
           wouldExecute: false,
         },
@@ -267,17 +257,17 @@ export class Executor {
       );
     }
     const last = done[done.length - 1];
-    const detail =
+    const context: ReasonContext =
       n === 1 && last !== undefined
-        ? `filled ${last.executedQty} @ ${last.avgPrice}`
-        : `filled in ${n} chunks of at most the symbol's maxQty`;
+        ? { filled_qty: last.executedQty, avg_price: last.avgPrice }
+        : { filled_chunks: n };
     const steps = done.map((f, i) => ({
       step: run.action,
       chunk: i,
       order_id: f.orderId,
       executed_qty: f.executedQty,
     }));
-    return this.finisher.endFilled({ ...spec, detail, stepsResults: steps }, done, orders.side);
+    return this.finisher.endFilled({ ...spec, context, stepsResults: steps }, done, orders.side);
   }
 
   /**
@@ -308,7 +298,12 @@ export class Executor {
           planId: run.planId,
           symbol: run.symbol,
           permitWaitMs: run.waitMs,
-          detail: `${fills.length} of ${orders.chunks.length} chunks filled; the rest stopped: ${entry.reason}`,
+          context: {
+            filled_chunks: fills.length,
+            chunks: orders.chunks.length,
+            stopped_by: entry.reason,
+            ...entry.context,
+          },
         },
         fills,
         orders.side,

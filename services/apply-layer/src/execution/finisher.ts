@@ -1,4 +1,4 @@
-import { clampDetail, type ExecState, type ExecutedStatus, keys } from "@quantum/contracts";
+import { type ExecState, type ExecutedStatus, keys } from "@quantum/contracts";
 import type { ApplyMetrics } from "@quantum/metrics";
 import { transitionExec } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
@@ -7,6 +7,7 @@ import type { ApplyConfig, CrashPoint } from "../config.js";
 import type { ResultOrder, ResultPublisher, ResultSpec } from "../results.js";
 import {
   type ChunkFill,
+  contextFields,
   FINAL_STATES,
   RECORD_EXTRA,
   readRecord,
@@ -74,7 +75,7 @@ export class Finisher {
       expected: from,
       next,
       fields: {
-        detail: clampDetail(spec.detail ?? ""),
+        ...contextFields(spec),
         [RECORD_EXTRA.decision]: spec.decision,
         [RECORD_EXTRA.reason]: spec.reason,
         [RECORD_EXTRA.executed]: spec.executed ? "1" : "0",
@@ -113,7 +114,7 @@ export class Finisher {
           order_id: last.orderId,
           executed_qty: order.executedQty ?? "0",
           avg_price: order.avgPrice ?? "0",
-          detail: clampDetail(spec.detail ?? ""),
+          ...contextFields(spec),
           [RECORD_EXTRA.chunksDone]: JSON.stringify(fills),
           [RECORD_EXTRA.decision]: "EXECUTE",
           [RECORD_EXTRA.reason]: "none",
@@ -147,7 +148,7 @@ export class Finisher {
       next: "DONE",
       fields: {
         order_id: order.orderId,
-        detail: clampDetail(spec.detail ?? ""),
+        ...contextFields(spec),
         [RECORD_EXTRA.decision]: "EXECUTE",
         [RECORD_EXTRA.reason]: "none",
         [RECORD_EXTRA.executed]: "1",

@@ -1,12 +1,15 @@
 import {
   type ApplyMode,
   type ApplyPlan,
+  contextOfJson,
   decodeGovernorPermit,
   decodeP33Permit,
   type ExchangeVenue,
   keys,
   P33_DENY_REASONS,
+  P33_REASON_KEY,
   type P33PermitAllow,
+  type ReasonContext,
 } from "@quantum/contracts";
 import {
   clientOrderIdFor,
@@ -27,7 +30,7 @@ import { ApplyStateError } from "../apply-state-error.js";
 import { CLOSE_FRACTIONS, isCloseAction } from "../planner.js";
 import { positionFromExchange, roundToTick } from "../positions.js";
 import type { ConsumedPermits } from "./claim.js";
-import type { Stop } from "./stop.js";
+import { type Stop, stopWith } from "./stop.js";
 
 /** What a claimed plan acts on. */
 export interface ClaimedPosition {
@@ -75,29 +78,24 @@ export class OrderPlanner {
     const gov = decodeGovernorPermit(p.governorRaw);
     if (!gov.ok || !gov.value.granted) {
       metrics.governorBlock.inc({ reason: "governor_denied" });
-      return {
-        decision: "BLOCKED",
-        reason: "governor_denied",
-        detail: gov.ok ? "granted=false" : gov.error.message,
-      };
+      return stopWith(
+        "BLOCKED",
+        "governor_denied",
+        gov.ok ? { granted: false } : { unreadable_permit: gov.error.message },
+      );
     }
     const p33 = decodeP33Permit(p.p33Raw);
     if (!p33.ok) {
       metrics.p33PermitDeny.inc({ reason: "invalid_plan" });
-      return {
-        decision: "BLOCKED",
-        reason: "p33_permit_denied",
-        detail: `unreadable P3.3 permit: ${p33.error.message}`,
-      };
+      return stopWith("BLOCKED", "p33_permit_denied", { unreadable_permit: p33.error.message });
     }
     if (!p33.value.allow) {
       const known = (P33_DENY_REASONS as readonly string[]).includes(p33.value.reason);
       metrics.p33PermitDeny.inc({ reason: known ? p33.value.reason : "other" });
-      return {
-        decision: "BLOCKED",
-        reason: "p33_permit_denied",
-        detail: `${p33.value.reason} ${JSON.stringify(p33.value.context)}`,
-      };
+      return stopWith("BLOCKED", "p33_permit_denied", {
+        [P33_REASON_KEY]: p33.value.reason,
+        ...contextOfJson(p33.value.context),
+      });
     }
     const venue = this.checkVenue(p33.value);
     if (venue !== null) return venue;
@@ -117,11 +115,7 @@ export class OrderPlanner {
   private checkVenue(permit: P33PermitAllow): Stop | null {
     if (permit.venue === null && this.mode !== "production") return null;
     if (permit.venue === this.venue) return null;
-    return {
-      decision: "BLOCKED",
-      reason: "venue_mismatch",
-      detail: `P3.3 sized from ${permit.venue ?? "an unnamed venue"}; this layer trades on ${this.venue ?? "none"}`,
-    };
+    return stopWith("BLOCKED", "venue_mismatch", { permit_venue: permit.venue, venue: this.venue });
   }
 
   /**
@@ -146,19 +140,21 @@ export class OrderPlanner {
     const basisMs = Math.min(permit.createdAt, permit.snapshotTs ?? permit.createdAt) * 1000;
     const lastFillMs = lastExec === null ? Number.NaN : Number(lastExec);
     if (Number.isFinite(lastFillMs) && lastFillMs > basisMs) {
-      return this.stale(
-        `sized from ${new Date(basisMs).toISOString()}, last fill ${new Date(lastFillMs).toISOString()}`,
-      );
+      return this.stale({
+        sized_at: new Date(basisMs).toISOString(),
+        last_fill_at: new Date(lastFillMs).toISOString(),
+      });
     }
     const named = permit.ledgerResultPlanId;
     if (named !== null && ledgerPlan !== null && ledgerPlan !== "" && ledgerPlan !== named) {
-      return this.stale(`sized from ledger result ${named}, the ledger now has ${ledgerPlan}`);
+      return this.stale({ sized_from_result: named, ledger_result: ledgerPlan });
     }
     return null;
   }
 
-  private stale(detail: string): Stop {
-    return { decision: "BLOCKED", reason: "p33_permit_stale", detail: `${detail}; re-propose` };
+  /** The plan is to be proposed again (a fresh permit sizes from the position after the fill). */
+  private stale(context: ReasonContext): Stop {
+    return stopWith("BLOCKED", "p33_permit_stale", { ...context, next: "re_propose" });
   }
 
   /** TESTNET bypass: no P3.3 permit, so the position comes from the exchange. */
@@ -177,11 +173,7 @@ export class OrderPlanner {
     const exchange = this.requireExchange();
     const rules = await exchange.getSymbolRules(symbol);
     if (rules !== null) return rules;
-    return {
-      decision: "ERROR",
-      reason: "exchange_rejected",
-      detail: `${symbol} is not listed on ${exchange.venue}`,
-    };
+    return stopWith("ERROR", "exchange_rejected", { symbol, listed: false, venue: exchange.venue });
   }
 
   /** Side and leg of this plan's orders: opposite to the leg (hedge) or to the position (one-way). */
@@ -200,35 +192,40 @@ export class OrderPlanner {
   /** The chunks of a close (at most maxQty each, every one on the step and at least minQty). */
   async buildClose(plan: ApplyPlan, pos: ClaimedPosition): Promise<CloseOrders | Stop> {
     if (!new Decimal(pos.safeQty).gt(0)) {
-      return { decision: "BLOCKED", reason: "invalid_safe_qty", detail: `safe_qty=${pos.safeQty}` };
+      return stopWith("BLOCKED", "invalid_safe_qty", { safe_qty: pos.safeQty });
     }
-    if (new Decimal(pos.positionAmt).isZero()) {
-      return { decision: "BLOCKED", reason: "invalid_safe_qty", detail: "exchange position is flat" };
-    }
+    if (new Decimal(pos.positionAmt).isZero())
+      return stopWith("BLOCKED", "invalid_safe_qty", { exchange_position_amt: pos.positionAmt });
     const rules = await this.rules(plan.symbol);
     if ("reason" in rules) return rules;
     const chunks = splitIntoChunks(pos.safeQty, rules);
     if (!Array.isArray(chunks)) {
       const reason = chunks.reason === "qty_below_min" ? "qty_below_min" : "invalid_safe_qty";
-      return {
-        decision: "BLOCKED",
-        reason,
-        detail: `${chunks.reason}: safe_qty=${pos.safeQty} step=${rules.stepSize} min=${rules.minQty} max=${rules.maxQty}`,
-      };
+      return stopWith("BLOCKED", reason, {
+        split: chunks.reason,
+        safe_qty: pos.safeQty,
+        step: rules.stepSize,
+        min: rules.minQty,
+        max: rules.maxQty,
+      });
     }
     return { ...(await this.direction(pos)), chunks };
   }
 
   /** The protective STOP_MARKET (closePosition) of an UPDATE_SL plan. */
   async buildStop(plan: ApplyPlan, pos: ClaimedPosition): Promise<OrderRequest | Stop> {
-    if (new Decimal(pos.positionAmt).isZero()) {
-      return { decision: "BLOCKED", reason: "invalid_safe_qty", detail: "exchange position is flat" };
-    }
+    if (new Decimal(pos.positionAmt).isZero())
+      return stopWith("BLOCKED", "invalid_safe_qty", { exchange_position_amt: pos.positionAmt });
     const rules = await this.rules(plan.symbol);
     if ("reason" in rules) return rules;
     const stopPrice = roundToTick(plan.newSlProposed ?? 0, rules.tickSize);
-    if (stopPrice === null)
-      return { decision: "ERROR", reason: "missing_new_sl", detail: "stop price rounds to 0" };
+    if (stopPrice === null) {
+      return stopWith("ERROR", "missing_new_sl", {
+        new_sl_proposed: plan.newSlProposed,
+        tick: rules.tickSize,
+        stop_price: "0",
+      });
+    }
     const { side, positionSide } = await this.direction(pos);
     return {
       symbol: plan.symbol,

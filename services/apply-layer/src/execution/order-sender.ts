@@ -1,11 +1,11 @@
-import type { ApplyReason, Decision, ExecutedStatus, OrderSide } from "@quantum/contracts";
+import type { ApplyReason, Decision, ExecutedStatus, OrderSide, ReasonContext } from "@quantum/contracts";
 import type { Exchange, OrderInfo, OrderRequest } from "@quantum/exchange";
 import type { ApplyMetrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
 import { sleep } from "../locks.js";
 import type { ResultOrder } from "../results.js";
-import type { Stop } from "./stop.js";
+import { type Stop, stopWith } from "./stop.js";
 import type { GateVerdict } from "./submit-gate.js";
 
 /** How one order request of a plan ended. */
@@ -13,7 +13,7 @@ export type OrderEnd =
   /** The order exists at the venue: a MARKET close filled (fully or partly) or a stop was placed. */
   | { kind: "filled"; order: ResultOrder; status: string }
   /** Nothing was executed; the plan's result carries this decision and reason. */
-  | { kind: "notFilled"; decision: Decision; reason: ApplyReason; detail: string; status: ExecutedStatus }
+  | ({ kind: "notFilled"; status: ExecutedStatus } & Stop)
   /** Still unknown after the bounded look-ups: the record stays UNKNOWN and is resolved later. */
   | { kind: "unresolved"; detail: string }
   /** The submit gate (or the step before it) stopped the request: nothing sent. */
@@ -89,7 +89,7 @@ export class OrderSender {
         out = await this.o.exchange.placeOrder(req, { maxWaitMs: 0 });
       } catch (err) {
         // Only local validation throws (InvalidOrderError): the request never left this process.
-        return notFilled("ERROR", "internal_error", `order not sent: ${errText(err)}`, "error");
+        return notFilled("ERROR", "internal_error", { sent: false, error: errText(err) }, "error");
       } finally {
         this.o.metrics.orderLatencySeconds.observe((performance.now() - t0) / 1000);
       }
@@ -110,22 +110,30 @@ export class OrderSender {
             await sleep(200);
             continue;
           }
-          return notFilled("ERROR", "internal_error", `order not sent: ${out.detail}`, "error");
+          return notFilled("ERROR", "internal_error", { sent: false, error: out.detail }, "error");
         case "rejected":
-          return notFilled("ERROR", "exchange_rejected", `${out.code} ${out.msg}`, "rejected");
+          return notFilled("ERROR", "exchange_rejected", { code: out.code, msg: out.msg }, "rejected");
         case "rateLimited": {
           if (await this.waitRateLimit(out.retryAfterMs, deadline)) continue;
-          const code = out.code !== undefined ? ` (code ${out.code})` : "";
           return notFilled(
             "BLOCKED",
             "exchange_rate_limited",
-            `rate limited, retry after ${out.retryAfterMs} ms${code}; nothing sent`,
+            {
+              retry_after_ms: out.retryAfterMs,
+              ...(out.code !== undefined ? { code: out.code } : {}),
+              sent: false,
+            },
             "rejected",
           );
         }
         case "fatal":
           this.o.log.error({ code: out.code, msg: out.msg }, "exchange refused the account configuration");
-          return notFilled("ERROR", "exchange_rejected", `fatal ${out.code} ${out.msg}`, "error");
+          return notFilled(
+            "ERROR",
+            "exchange_rejected",
+            { fatal: true, code: out.code, msg: out.msg },
+            "error",
+          );
         case "unknown":
           this.o.log.warn({ clientOrderId: req.clientOrderId, detail: out.detail }, "order outcome unknown");
           await steps.onUnknown(out.detail);
@@ -179,7 +187,7 @@ export class OrderSender {
           return notFilled(
             "BLOCKED",
             "exchange_rate_limited",
-            `lookup before send rate limited, retry after ${q.retryAfterMs} ms; nothing sent`,
+            { lookup: "rate_limited", retry_after_ms: q.retryAfterMs, sent: false },
             "rejected",
           );
         case "rejected":
@@ -187,7 +195,7 @@ export class OrderSender {
           return notFilled(
             "ERROR",
             "internal_error",
-            `lookup before send failed: ${q.code} ${q.msg}; nothing sent`,
+            { lookup: "failed", code: q.code, msg: q.msg, sent: false },
             "error",
           );
         case "unknown":
@@ -195,7 +203,7 @@ export class OrderSender {
           return notFilled(
             "ERROR",
             "internal_error",
-            `lookup before send failed: ${q.detail}; nothing sent`,
+            { lookup: "failed", error: q.detail, sent: false },
             "error",
           );
       }
@@ -225,7 +233,7 @@ export class OrderSender {
           return notFilled(
             "ERROR",
             "exchange_unknown_resolved_not_filled",
-            `no order with client id ${clientOrderId} at the venue`,
+            { client_order_id: clientOrderId, at_venue: false },
             "unknown",
           );
         }
@@ -259,22 +267,17 @@ function filled(
 function notFilled(
   decision: Decision,
   reason: ApplyReason,
-  detail: string,
+  context: ReasonContext,
   status: ExecutedStatus,
 ): OrderEnd {
-  return { kind: "notFilled", decision, reason, detail, status };
+  return { kind: "notFilled", ...stopWith(decision, reason, context), status };
 }
 
 /** The end an order found by client id means; null while it is still working (NEW, PARTIALLY_FILLED). */
 function classifyFound(o: OrderInfo, side: OrderSide, conditional: boolean): OrderEnd | null {
   if (conditional) {
     if (DEAD_STATUSES.has(o.status)) {
-      return notFilled(
-        "ERROR",
-        "exchange_rejected",
-        `stop ${o.orderId} is ${o.status} at the venue`,
-        "rejected",
-      );
+      return notFilled("ERROR", "exchange_rejected", { order_id: o.orderId, status: o.status }, "rejected");
     }
     return filled(o, side, o.status);
   }
@@ -284,7 +287,7 @@ function classifyFound(o: OrderInfo, side: OrderSide, conditional: boolean): Ord
     return notFilled(
       "ERROR",
       "exchange_unknown_resolved_not_filled",
-      `order ${o.orderId} ended ${o.status} without a fill`,
+      { order_id: o.orderId, status: o.status, filled: false },
       "unknown",
     );
   }

@@ -1,4 +1,4 @@
-import { type ExecState, keys, type OrderSide } from "@quantum/contracts";
+import { type ExecState, keys, type OrderSide, type ReasonContext, renderContext } from "@quantum/contracts";
 import { clientOrderIdFor, type Exchange, type OrderRequest, type PositionSide } from "@quantum/exchange";
 import { readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
@@ -9,7 +9,7 @@ import type { ResultSpec } from "../results.js";
 import { markUnknown, noteOnClaimed, RECORD_EXTRA, type StoredRecord } from "./execution-record.js";
 import type { Finisher, ProtectiveStopEntry } from "./finisher.js";
 import { type OrderEnd, type OrderSender, RECOVERY_RESOLVE_DELAYS_MS } from "./order-sender.js";
-import type { Stop } from "./stop.js";
+import { type Stop, stopWith } from "./stop.js";
 import type { PlanRun, SubmitGate } from "./submit-gate.js";
 
 export interface ProtectiveStopsOptions {
@@ -47,19 +47,24 @@ export class ProtectiveStops {
     const stopPrice = req.stopPrice ?? "";
     const mark = await this.markPrice(run.symbol, req.positionSide);
     if (mark === null) {
-      return endClaimed({
-        decision: "ERROR",
-        reason: "internal_error",
-        detail: "mark price unavailable (venue and snapshot); the working stop was left untouched",
-        status: "error",
-      });
+      return endClaimed(
+        stopWith(
+          "ERROR",
+          "internal_error",
+          { mark_price: "unavailable", working_stop: "untouched" },
+          "error",
+        ),
+      );
     }
     if (wouldTrigger(req.side, stopPrice, mark)) {
-      return endClaimed({
-        decision: "BLOCKED",
-        reason: "stop_would_trigger",
-        detail: `${req.side} stop at ${stopPrice} is through the mark ${mark}; the working stop was left untouched`,
-      });
+      return endClaimed(
+        stopWith("BLOCKED", "stop_would_trigger", {
+          side: req.side,
+          stop_price: stopPrice,
+          mark_price: mark,
+          working_stop: "untouched",
+        }),
+      );
     }
     const prev = await this.readEntry(run.symbol);
     const replacing = prev !== null && prev.clientOrderId !== req.clientOrderId ? prev : null;
@@ -72,12 +77,12 @@ export class ProtectiveStops {
         if (halted !== null) return halted;
         const why = await this.cancel(run.symbol, replacing.clientOrderId);
         if (why !== null) {
-          return {
-            decision: "ERROR",
-            reason: "exchange_rejected",
-            detail: `cancel of the working stop ${replacing.clientOrderId} failed (${why}); it stays in place`,
-            status: "rejected",
-          };
+          return stopWith(
+            "ERROR",
+            "exchange_rejected",
+            { cancel_failed: replacing.clientOrderId, error: why, working_stop: "in_place" },
+            "rejected",
+          );
         }
         cancelled = true;
         await finisher.writeProtectiveStop(run.symbol, null);
@@ -94,40 +99,35 @@ export class ProtectiveStops {
       },
       onUnknown: (detail) => markUnknown(redis, run.planId, detail),
     });
-    const restoreNote = async (): Promise<{ restored: boolean; note: string }> => {
-      if (!cancelled || replacing === null) return { restored: false, note: "" };
+    const restoreAfterCancel = async (): Promise<{ restored: boolean; context: ReasonContext }> => {
+      if (!cancelled || replacing === null) return { restored: false, context: {} };
       const restored = await this.restore(run.planId, run.symbol, replacing);
-      return {
-        restored: restored.ok,
-        note: restored.ok
-          ? `; the previous stop was placed again at ${replacing.stopPrice} (order ${restored.orderId})`
-          : `; the previous stop could NOT be placed again (${restored.why}): NO PROTECTIVE STOP`,
-      };
+      return { restored: restored.ok, context: restoreContext(replacing, restored) };
     };
     switch (end.kind) {
       case "filled":
         return finisher.endStopPlaced(
           {
             ...spec,
-            detail: `protective stop ${stopPrice} placed`,
+            context: { stop_price: stopPrice, placed: true },
             stepsResults: [{ step: "UPDATE_SL", status: end.status, order_id: end.order.orderId }],
           },
           end.order,
           { stopPrice, positionSide: req.positionSide ?? "" },
         );
       case "stopped": {
-        const r = await restoreNote();
-        return endClaimed({ ...end.stop, detail: `${end.stop.detail}${r.note}` });
+        const r = await restoreAfterCancel();
+        return endClaimed({ ...end.stop, context: { ...end.stop.context, ...r.context } });
       }
       case "notFilled": {
-        const r = await restoreNote();
+        const r = await restoreAfterCancel();
         const restored = r.restored;
         return finisher.endRejected(
           {
             ...spec,
             decision: "ERROR",
             reason: restored ? "protective_stop_restored" : end.reason,
-            detail: `replacement stop refused: ${end.detail}${r.note}`,
+            context: { replacement: "refused", ...end.context, ...r.context },
             executed: false,
             wouldExecute: false,
           },
@@ -181,7 +181,12 @@ export class ProtectiveStops {
         return finisher.endStopPlaced(
           {
             ...spec,
-            detail: `protective stop ${stopPrice} placed (resolved by client order id after a restart)`,
+            context: {
+              stop_price: stopPrice,
+              placed: true,
+              resolved_by: "client_order_id",
+              after: "restart",
+            },
           },
           found.order,
           { stopPrice, positionSide: "" },
@@ -189,26 +194,25 @@ export class ProtectiveStops {
       }
     }
     const prev = prevFromRecord(raw);
-    let note = "; there was no previous stop";
+    let previous: ReasonContext = { previous_stop: "none" };
+    let restored = false;
     if (prev !== null) {
       const q = await this.o.exchange.getOrder(record.symbol, prev.clientOrderId, { conditional: true });
       if (q.kind === "found" && (q.order.status === "NEW" || q.order.status === "PARTIALLY_FILLED")) {
         await finisher.writeProtectiveStop(record.symbol, prev);
-        note = "; the previous stop is still working";
+        previous = { previous_stop: "working" };
       } else {
-        const restored = await this.restore(record.planId, record.symbol, prev);
-        note = restored.ok
-          ? `; the previous stop was placed again at ${prev.stopPrice} (order ${restored.orderId})`
-          : `; the previous stop could NOT be placed again (${restored.why}): NO PROTECTIVE STOP`;
+        const outcome = await this.restore(record.planId, record.symbol, prev);
+        restored = outcome.ok;
+        previous = restoreContext(prev, outcome);
       }
     }
-    const restoredReason = note.includes("placed again") ? "protective_stop_restored" : "internal_error";
     await finisher.endClaimed(
       {
         ...spec,
         decision: "ERROR",
-        reason: restoredReason,
-        detail: `UPDATE_SL interrupted by a restart before the new stop was placed${note}`,
+        reason: restored ? "protective_stop_restored" : "internal_error",
+        context: { interrupted: "before_new_stop", after: "restart", ...previous },
         executed: false,
         wouldExecute: false,
       },
@@ -250,9 +254,9 @@ export class ProtectiveStops {
     await this.o.finisher.writeProtectiveStop(symbol, null, true);
     const why =
       end.kind === "notFilled"
-        ? end.detail
+        ? `${end.reason} ${renderContext(end.context)}`
         : end.kind === "stopped"
-          ? end.stop.detail
+          ? `${end.stop.reason} ${renderContext(end.stop.context)}`
           : end.kind === "abandoned"
             ? end.why
             : end.detail;
@@ -284,12 +288,12 @@ export class ProtectiveStops {
       readTradingState(this.o.redis),
     ]);
     if (!ks.halted && !ts.halted) return null;
-    return {
-      decision: "BLOCKED",
-      reason: ks.halted ? "kill_switch_active" : "trading_state_halted",
-      detail: "checked before cancelling the working stop; it stays in place",
-      status: "kill_switch",
-    };
+    return stopWith(
+      "BLOCKED",
+      ks.halted ? "kill_switch_active" : "trading_state_halted",
+      { checked: "before_cancel", working_stop: "in_place" },
+      "kill_switch",
+    );
   }
 
   /** The freshest mark price: the venue's position, else P3.3's snapshot; null when neither is usable. */
@@ -349,4 +353,18 @@ function prevFromRecord(raw: Readonly<Record<string, string>>): ProtectiveStopEn
     stopPrice: raw[RECORD_EXTRA.prevStopPrice] ?? "",
     positionSide: raw[RECORD_EXTRA.prevStopPositionSide] ?? "",
   };
+}
+
+/** What became of the previous stop after the replacement failed; `no_protective_stop` when nothing protects. */
+function restoreContext(
+  prev: ProtectiveStopEntry,
+  outcome: { ok: true; orderId: string } | { ok: false; why: string },
+): ReasonContext {
+  return outcome.ok
+    ? {
+        previous_stop: "placed_again",
+        previous_stop_price: prev.stopPrice,
+        previous_stop_order: outcome.orderId,
+      }
+    : { previous_stop: "not_placed_again", previous_stop_error: outcome.why, no_protective_stop: true };
 }

@@ -153,7 +153,7 @@ export class Recovery {
     };
     if (record.state === "CLAIMED" || cid === undefined || record.side === undefined) {
       return finisher.endClaimed(
-        { ...interrupted, detail: "interrupted before submit" },
+        { ...interrupted, context: { interrupted: "before_submit" } },
         { status: "error", from: ["CLAIMED", "SUBMITTING", "UNKNOWN"] },
       );
     }
@@ -185,16 +185,20 @@ export class Recovery {
           ]
         : done;
     if (end !== null && end.kind === "notFilled" && fills.length === 0) {
-      const { decision, reason, detail } = end;
+      const { decision, reason, context } = end;
       return finisher.endRejected(
-        { ...base, decision, reason, detail, executed: false, wouldExecute: false },
+        { ...base, decision, reason, context, executed: false, wouldExecute: false },
         end.status,
       );
     }
     // Mid-way through a chunked close: the chunks not at the venue go out through the funnel (lookup first).
     if (fills.length < planned.length) return executor.continueClose(stored, fills, hold);
-    const detail = `resolved by client order id after a restart (${end?.kind === "filled" ? end.status : "chunks done"})`;
-    return finisher.endFilled({ ...base, detail }, fills, record.side);
+    const context = {
+      resolved_by: "client_order_id",
+      after: "restart",
+      order_status: end?.kind === "filled" ? end.status : "chunks_done",
+    };
+    return finisher.endFilled({ ...base, context }, fills, record.side);
   }
 
   /** Resume EXECUTE plans that were published but never claimed (their instance died before the claim). */

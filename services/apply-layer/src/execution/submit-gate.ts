@@ -4,7 +4,7 @@ import { beginSubmit } from "@quantum/permits";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "../config.js";
 import { RECORD_EXTRA } from "./execution-record.js";
-import type { Stop } from "./stop.js";
+import { type Stop, stopWith } from "./stop.js";
 
 /** Who is working on a plan: its ids and the symbol-lock token of the holder. */
 export interface PlanRun {
@@ -45,12 +45,7 @@ export class SubmitGate {
     if (this.cfg.envKillSwitch) {
       return {
         kind: "stop",
-        stop: {
-          decision: "BLOCKED",
-          reason: "kill_switch_active",
-          detail: "APPLY_KILL_SWITCH=true",
-          status: "kill_switch",
-        },
+        stop: stopWith("BLOCKED", "kill_switch_active", { apply_kill_switch: true }, "kill_switch"),
       };
     }
     const gate = await beginSubmit(this.redis, {
@@ -75,12 +70,7 @@ export class SubmitGate {
       case "trading_state_halted":
         return {
           kind: "stop",
-          stop: {
-            decision: "BLOCKED",
-            reason: gate.outcome,
-            detail: "checked at the submit gate, right before the order",
-            status: "kill_switch",
-          },
+          stop: stopWith("BLOCKED", gate.outcome, { checked: "submit_gate" }, "kill_switch"),
         };
       case "lock_lost":
         return { kind: "abandon", why: "symbol lock lost" };
