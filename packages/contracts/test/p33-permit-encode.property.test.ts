@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeP33Permit, EncodeError, encodeP33Permit, type P33Permit } from "../src/index.js";
+import { p33PermitWire } from "../src/messages/permits.js";
 import * as arb from "./arbitraries.js";
 
 /**
@@ -8,27 +9,8 @@ import * as arb from "./arbitraries.js";
  * the decoder: it refuses exactly the permits whose JSON `decodeP33Permit` refuses, naming the same field.
  */
 
-/** The JSON a permit is written as, built here without any check (the oracle's input). */
-function wireJson(p: P33Permit): string {
-  return JSON.stringify(
-    p.allow
-      ? {
-          allow: true,
-          symbol: p.symbol,
-          safe_qty: p.safeQty,
-          safe_close_qty: p.safeQty,
-          exchange_position_amt: p.exchangePositionAmt,
-          ledger_amt: p.ledgerAmt,
-          created_at: p.createdAt,
-          reason: p.reason,
-          venue: p.venue,
-          position_side: p.positionSide,
-          ledger_result_plan_id: p.ledgerResultPlanId,
-          snapshot_ts: p.snapshotTs,
-        }
-      : { allow: false, symbol: p.symbol, reason: p.reason, context: p.context, created_at: p.createdAt },
-  );
-}
+/** The JSON a permit is written as, without any check (the oracle's input). */
+const wireJson = (p: P33Permit): string => JSON.stringify(p33PermitWire(p));
 
 const hostile = fc.oneof(
   fc.constantFrom(

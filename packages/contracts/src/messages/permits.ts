@@ -290,14 +290,10 @@ function p33PermitProblem(p: P33Permit): readonly [string, string] | null {
   return nullOnWire(p.safeQty) ? ["safe_qty", "missing (neither safe_qty nor safe_close_qty)"] : null;
 }
 
-/**
- * JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty`. Throws EncodeError when
- * `decodeP33Permit` would refuse the result (checked on the value, without decoding the JSON again: P3.3
- * writes one per plan).
- */
-export function encodeP33Permit(p: P33Permit): string {
-  const json = p.allow
-    ? JSON.stringify({
+/** The JSON object a permit is written as, unchecked (`encodeP33Permit` is the writer; tests build on it). */
+export function p33PermitWire(p: P33Permit): Record<string, unknown> {
+  return p.allow
+    ? {
         allow: true,
         symbol: p.symbol,
         safe_qty: p.safeQty,
@@ -310,14 +306,17 @@ export function encodeP33Permit(p: P33Permit): string {
         position_side: p.positionSide,
         ledger_result_plan_id: p.ledgerResultPlanId,
         snapshot_ts: p.snapshotTs,
-      })
-    : JSON.stringify({
-        allow: false,
-        symbol: p.symbol,
-        reason: p.reason,
-        context: p.context,
-        created_at: p.createdAt,
-      });
+      }
+    : { allow: false, symbol: p.symbol, reason: p.reason, context: p.context, created_at: p.createdAt };
+}
+
+/**
+ * JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty`. Throws EncodeError when
+ * `decodeP33Permit` would refuse the result (checked on the value, without decoding the JSON again: P3.3
+ * writes one per plan).
+ */
+export function encodeP33Permit(p: P33Permit): string {
+  const json = JSON.stringify(p33PermitWire(p));
   if (json.length > MAX_JSON_CHARS) throw new EncodeError("$", `longer than ${MAX_JSON_CHARS} chars`);
   const problem = p33PermitProblem(p);
   if (problem !== null) throw new EncodeError(problem[0], problem[1]);
