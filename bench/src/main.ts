@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBenchRedis } from "./harness.js";
 import { runApplyPhase } from "./phase-apply.js";
-import { runCrashDayPhase } from "./phase-crash-day.js";
+import { runCrashDayPhase, runP33BurstPhase } from "./phase-crash-day.js";
 import { runP33Phase } from "./phase-p33.js";
 import { runP35Phase } from "./phase-p35.js";
 import { runPagePhase } from "./phase-page.js";
@@ -16,6 +16,7 @@ import { crashDayFigures, type Figure, figures, table } from "./report.js";
  * `pnpm bench`: the performance figures against a bench-owned redis-server and the real service processes.
  * `pnpm bench --crash-day`: the crash-day phase alone (FakeBinance with the venue's real limits).
  * `pnpm bench --stack-only` / `--p35-only`: one phase alone, to compare a change before and after.
+ * `pnpm bench --p33-only`: P3.3's permit latency and its burst of 500 plans (before/after a P3.3 change).
  */
 async function main(): Promise<number> {
   const crashDay = process.argv.includes("--crash-day");
@@ -61,6 +62,26 @@ async function main(): Promise<number> {
         `load ${loadavg()
           .map((l) => l.toFixed(2))
           .join(" ")} at the end`,
+      );
+      return 0;
+    } finally {
+      await redis.stop();
+    }
+  }
+  if (process.argv.includes("--p33-only")) {
+    try {
+      const p33 = await runP33Phase(root, redis, log);
+      const burst = await runP33BurstPhase(root, redis, log);
+      const ms = (v: number) => v.toFixed(2);
+      log(
+        `P3.3 permit latency @1,000 plans/s: p50 ${ms(p33.latency.p50)} ms, p99 ${ms(p33.latency.p99)} ms, ` +
+          `max ${ms(p33.latency.max)} ms, CPU ${p33.cpuMsPerPlan.toFixed(3)} ms per plan (peak RSS ${p33.peakRssMb.toFixed(1)} MB)`,
+      );
+      log(
+        `P3.3 burst of ${burst.permits} plans -> last permit: ${ms(burst.lastPermitMs)} ms ` +
+          `(${burst.allowed} allow, CPU ${ms(burst.cpuMs)} ms, peak RSS ${burst.peakRssMb.toFixed(1)} MB); load ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(" ")} at the end`,
       );
       return 0;
     } finally {

@@ -2,7 +2,7 @@ import { keys, keyspaceChannel, streams } from "@quantum/contracts";
 import { type FakeBinance, type FakeSymbolSpec, readStream, startFakeBinance } from "@quantum/testkit";
 import { executePlanArgs, proposal, seedLedger } from "./fixtures.js";
 import { type BenchRedis, type RunningProc, startProc } from "./harness.js";
-import { memoryOf, metricSum, until } from "./stats.js";
+import { cpuMsOf, memoryOf, metricSum, until } from "./stats.js";
 
 export interface CrashDayResult {
   readonly symbols: number;
@@ -42,6 +42,8 @@ export interface CrashDayResult {
     /** First plan XADD → last permit key set, ms. */
     readonly lastPermitMs: number;
     readonly peakRssMb: number;
+    /** CPU time (user + system) P3.3 spent from the burst to its last permit, ms. */
+    readonly cpuMs: number;
   };
 }
 
@@ -215,6 +217,15 @@ async function measureCloses(
   }
 }
 
+/** P3.3 alone (testnet mode against the fake) given one EXECUTE plan per symbol in one go. */
+export async function runP33BurstPhase(
+  root: string,
+  redis: BenchRedis,
+  log: (l: string) => void,
+): Promise<CrashDayResult["p33"]> {
+  return measureP33Burst(root, redis, crashSymbols(), log);
+}
+
 async function measureP33Burst(
   root: string,
   redis: BenchRedis,
@@ -242,9 +253,11 @@ async function measureP33Burst(
       const planId = `c${String(i).padStart(15, "0")}`;
       pipe.xadd(streams.applyPlan, "*", ...executePlanArgs(planId, symbol, "FULL_CLOSE_PROPOSED", 0.9));
     }
+    const cpuBefore = cpuMsOf(proc.child.pid);
     const t0 = performance.now();
     await pipe.exec();
     await until(() => permits >= SYMBOLS, 30_000, "every permit");
+    const cpuAfter = cpuMsOf(proc.child.pid);
     await sub.punsubscribe();
     const metrics = await (await fetch(`http://127.0.0.1:${proc.port}/metrics`)).text();
     const allowed = metricSum(metrics, "p33_permit_allow_total");
@@ -253,6 +266,7 @@ async function measureP33Burst(
       allowed,
       lastPermitMs: lastAt - t0,
       peakRssMb: memoryOf(proc.child.pid)?.peakMb ?? Number.NaN,
+      cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN,
     };
     log(`  P3.3: ${permits} permits (${allowed} allow) for ${SYMBOLS} plans`);
     return result;

@@ -2,7 +2,7 @@ import { keys, keyspaceChannel, streams } from "@quantum/contracts";
 import { seedPaperPosition } from "@quantum/exchange";
 import { executePlanArgs } from "./fixtures.js";
 import { type BenchRedis, startProc } from "./harness.js";
-import { type Distribution, distribution, memoryOf, metricSum, sleep, until } from "./stats.js";
+import { cpuMsOf, type Distribution, distribution, memoryOf, metricSum, sleep, until } from "./stats.js";
 
 export interface P33PhaseResult {
   readonly ratePerSec: number;
@@ -12,6 +12,8 @@ export interface P33PhaseResult {
   /** The service's own p33_permit_latency_seconds: share of permits within 5 ms. */
   readonly serviceShareWithin5ms: number;
   readonly peakRssMb: number;
+  /** CPU time (user + system) P3.3 spent per plan while the plans were sent and answered, ms. */
+  readonly cpuMsPerPlan: number;
 }
 
 const RATE = 1000;
@@ -45,6 +47,7 @@ export async function runP33Phase(
     });
     await sub.psubscribe(`${prefix}*`);
     let failed = 0;
+    const cpuBefore = cpuMsOf(proc.child.pid);
     const start = performance.now();
     let next = 0;
     while (next < total) {
@@ -59,6 +62,7 @@ export async function runP33Phase(
       await sleep(1);
     }
     await until(() => latencies.length + failed >= total, 30_000, "every permit");
+    const cpuAfter = cpuMsOf(proc.child.pid);
     await sub.punsubscribe();
     const metrics = await (await fetch(`http://127.0.0.1:${proc.port}/metrics`)).text();
     const count = metricSum(metrics, "p33_permit_latency_seconds_count");
@@ -69,6 +73,7 @@ export async function runP33Phase(
       latency: distribution(latencies),
       serviceShareWithin5ms: count > 0 ? within / count : Number.NaN,
       peakRssMb: memoryOf(proc.child.pid)?.peakMb ?? Number.NaN,
+      cpuMsPerPlan: cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / total : Number.NaN,
     };
     log(`  P3.3: ${latencies.length}/${total} permits seen, ${failed} XADDs failed`);
     return result;

@@ -62,6 +62,7 @@ export function figures(p: PhaseResults): Figure[] {
       value: 5,
     }),
     fig("p33_permit_latency_max_ms", "P3.3 permit latency max @1,000 plans/s", ms(p.p33.latency.max), "ms"),
+    fig("p33_cpu_ms_per_plan", "P3.3 CPU time per plan @1,000 plans/s", ms(p.p33.cpuMsPerPlan), "ms"),
     fig(
       "apply_wait_overhead_p50_ms",
       "Apply wait overhead p50 (2nd permit -> consumed)",
@@ -214,6 +215,12 @@ export function crashDayFigures(c: CrashDayResult): Figure[] {
       round(c.p33.permits >= c.symbols ? c.p33.lastPermitMs : Number.NaN, 3),
       "ms",
       { op: "<=", value: 50 },
+    ),
+    fig(
+      "crash_day_p33_burst_cpu_ms",
+      `Crash day: P3.3 CPU time for the burst of ${n} plans`,
+      round(c.p33.cpuMs, 0),
+      "ms",
     ),
     fig("crash_day_p33_peak_rss_mb", "Crash day: P3.3 peak RSS (burst of plans)", c.p33.peakRssMb, "MB"),
   ];

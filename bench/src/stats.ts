@@ -45,6 +45,23 @@ export function memoryOf(pid: number | null): { rssMb: number; peakMb: number } 
   }
 }
 
+/** CPU time (user + system) a process has used so far, ms; null when it is gone. */
+export function cpuMsOf(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    // fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SEC : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux's USER_HZ (the unit of utime/stime in /proc/<pid>/stat), 100 on every common platform. */
+const CLOCK_TICKS_PER_SEC = 100;
+
 export const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
     setTimeout(resolve, ms).unref();

@@ -43,6 +43,7 @@ export function defineHashCodec<T>(specs: FieldSpecs<T>, opts: HashCodecOptions<
   const entries = Object.entries(specs) as [keyof T & string, FieldSpec<unknown>][];
   const constants = opts.constants ?? {};
   const constantsRequired = opts.constantsRequired ?? true;
+  const constantEntries = Object.entries(constants);
 
   const shape: Record<string, z.ZodType> = {};
   for (const [, spec] of entries) shape[spec.wire] = spec.codec.schema;
@@ -64,12 +65,34 @@ export function defineHashCodec<T>(specs: FieldSpecs<T>, opts: HashCodecOptions<
     return out as T;
   }
 
+  /** The reading without zod: each field in order, then the constants; the first problem is reported. */
+  function read(input: Record<string, unknown>): DecodeResult<T> {
+    const out: Record<string, unknown> = {};
+    for (const [key, spec] of entries) {
+      const r = spec.codec.read(input[spec.wire]);
+      if (!r.ok) return decodeFail(spec.wire, r.problem);
+      if (r.value !== undefined) out[key] = r.value;
+    }
+    for (const [name, value] of constantEntries) {
+      const v = input[name];
+      if (v !== value && (v !== undefined || constantsRequired)) return decodeFail(name, `must be ${value}`);
+    }
+    return { ok: true, value: out as T };
+  }
+
   function decode(input: unknown): DecodeResult<T> {
     try {
       if (!isPlainRecord(input)) return decodeFail("$", "expected a field map");
-      const parsed = decodeWith(wireSchema, input);
+      let parsed: DecodeResult<T>;
+      try {
+        parsed = read(input);
+      } catch {
+        // An input that throws when read (a getter, a proxy): the zod reading names the failure.
+        const viaZod = decodeWith(wireSchema, input);
+        parsed = viaZod.ok ? { ok: true, value: fromWire(viaZod.value) } : viaZod;
+      }
       if (!parsed.ok) return parsed;
-      const value = fromWire(parsed.value);
+      const value = parsed.value;
       const violation = opts.check ? opts.check(value, input) : null;
       return violation === null ? { ok: true, value } : decodeFail(violation[0], violation[1]);
     } catch (err) {
@@ -104,8 +127,8 @@ export function defineHashCodec<T>(specs: FieldSpecs<T>, opts: HashCodecOptions<
       if (!Object.hasOwn(patch, key)) continue;
       const text = encodeField(spec, patch[key]);
       if (text === undefined) continue;
-      const parsed = spec.codec.schema.safeParse(text);
-      if (!parsed.success) throw new EncodeError(spec.wire, parsed.error.issues[0]?.message ?? "invalid");
+      const parsed = spec.codec.read(text);
+      if (!parsed.ok) throw new EncodeError(spec.wire, parsed.problem);
       out[spec.wire] = text;
     }
     return out;

@@ -3,14 +3,38 @@ import { DECIMAL_STRING_RE, MAX_NUMBER_CHARS, numberToDecimalString } from "./de
 import type { JsonValue } from "./json.js";
 import { PLAN_ID_RE } from "./plan-id.js";
 
+/** What reading one raw field gives: the value, or the problem (`missing`, `not a number`, …). */
+export type FieldRead<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problem: string };
+
 /**
- * Field codecs: how one value travels as a Redis field (string) and back. `schema` reads the raw field
- * (a string, or `undefined` when the field is absent, or anything else on malformed input); `encode` writes
- * it (`undefined` = leave the field out).
+ * Field codecs: how one value travels as a Redis field (string) and back. `read` judges the raw field
+ * (a string, or `undefined` when the field is absent, or anything else on malformed input) without zod, for hot
+ * paths; `schema` is the same reading as a zod schema (built from `read`, for composing with other schemas);
+ * `encode` writes the value (`undefined` = leave the field out).
  */
 export interface FieldCodec<T> {
+  readonly read: (raw: unknown) => FieldRead<T>;
   readonly schema: z.ZodType<T>;
   encode(value: T): string | undefined;
+}
+
+const ok = <T>(value: T): FieldRead<T> => ({ ok: true, value });
+const bad = <T>(problem: string): FieldRead<T> => ({ ok: false, problem });
+
+/** A codec from its reader and writer; the zod schema reports the reader's problem as its only issue. */
+export function fieldCodec<T>(
+  read: (raw: unknown) => FieldRead<T>,
+  encode: (value: T) => string | undefined,
+): FieldCodec<T> {
+  const schema = z.unknown().transform((raw, ctx): T => {
+    const r = read(raw);
+    if (r.ok) return r.value;
+    ctx.addIssue({ code: "custom", message: r.problem });
+    return z.NEVER;
+  });
+  return { read, schema, encode };
 }
 
 /** Python's float literals as `str(float)` writes them, plus plain decimals (`"0.31"`, `"1e-05"`, `"41000.0"`). */
@@ -26,9 +50,17 @@ export const MAX_DETAIL_CHARS = 4096;
 /** Longest JSON-valued field (`steps`, `steps_results`, `context`). */
 export const MAX_JSON_CHARS = 65_536;
 
-const notString = (iss: { input: unknown }) => (iss.input === undefined ? "missing" : "expected a string");
-const rawString = () => z.string({ error: notString });
-const rawOptional = () => z.string({ error: "expected a string" }).optional();
+/** A required string field: `missing` when absent, `expected a string` when not a string. */
+function requiredString(raw: unknown): FieldRead<string> {
+  if (typeof raw === "string") return ok(raw);
+  return bad(raw === undefined ? "missing" : "expected a string");
+}
+
+/** An optional string field: absent reads as undefined; anything but a string is `expected a string`. */
+function optionalString(raw: unknown): FieldRead<string | undefined> {
+  if (raw === undefined || typeof raw === "string") return ok(raw);
+  return bad("expected a string");
+}
 
 /** Parse a float field: finite, Python-style literal. Returns the number or an error message. */
 export function parseFloatField(s: string): number | string {
@@ -38,17 +70,11 @@ export function parseFloatField(s: string): number | string {
   return Number.isFinite(n) ? n : "not a finite number";
 }
 
-function floatTransform(s: string, ctx: z.RefinementCtx, min?: number): number {
+function readFloat(s: string, min?: number): FieldRead<number> {
   const n = parseFloatField(s);
-  if (typeof n === "string") {
-    ctx.addIssue({ code: "custom", message: n });
-    return z.NEVER;
-  }
-  if (min !== undefined && n < min) {
-    ctx.addIssue({ code: "custom", message: `must be >= ${min}` });
-    return z.NEVER;
-  }
-  return n;
+  if (typeof n === "string") return bad(n);
+  if (min !== undefined && n < min) return bad(`must be >= ${min}`);
+  return ok(n);
 }
 
 /** Keep free text within `max` chars without splitting a surrogate pair. */
@@ -64,30 +90,62 @@ export function clampDetail(s: string): string {
   return clampText(s, MAX_DETAIL_CHARS);
 }
 
+/** Read an optional string field, then `then` on a present one. */
+function optional<T, U>(raw: unknown, absent: U, then: (s: string) => FieldRead<T>): FieldRead<T | U> {
+  const r = optionalString(raw);
+  if (!r.ok) return r;
+  return r.value === undefined ? ok(absent) : then(r.value);
+}
+
+/** Read a required string field, then `then` on it. */
+function required<T>(raw: unknown, then: (s: string) => FieldRead<T>): FieldRead<T> {
+  const r = requiredString(raw);
+  return r.ok ? then(r.value) : r;
+}
+
+const longer = (max: number) => `longer than ${max} chars`;
+
+/** Whether `s` has more than `max` Unicode code points (how zod's string length bounds count). */
+export function overCodePoints(s: string, max: number): boolean {
+  if (s.length <= max) return false;
+  let n = 0;
+  for (const _ of s) if (++n > max) return true;
+  return false;
+}
+
 export const fields = {
   /** Required non-empty string, at most `max` chars, optionally matching `re`. */
   str(max: number, re?: RegExp, reMessage = "invalid format"): FieldCodec<string> {
-    let s = rawString().min(1, "empty").max(max, `longer than ${max} chars`);
-    if (re) s = s.regex(re, reMessage);
-    return { schema: s, encode: (v) => v };
+    return fieldCodec(
+      (raw) =>
+        required(raw, (s) => {
+          if (s.length < 1) return bad("empty");
+          if (overCodePoints(s, max)) return bad(longer(max));
+          if (re && !re.test(s)) return bad(reMessage);
+          return ok(s);
+        }),
+      (v) => v,
+    );
   },
   /** Optional string: absent or `""` decodes as undefined; undefined and `""` are not written. */
   optStr(max: number, re?: RegExp, reMessage = "invalid format"): FieldCodec<string | undefined> {
-    const schema = rawOptional().transform((v, ctx) => {
-      if (v === undefined || v === "") return undefined;
-      if (v.length > max) ctx.addIssue({ code: "custom", message: `longer than ${max} chars` });
-      else if (re && !re.test(v)) ctx.addIssue({ code: "custom", message: reMessage });
-      else return v;
-      return z.NEVER;
-    });
-    return { schema, encode: (v) => (v === "" ? undefined : v) };
+    return fieldCodec(
+      (raw) =>
+        optional(raw, undefined, (v): FieldRead<string | undefined> => {
+          if (v === "") return ok(undefined);
+          if (v.length > max) return bad(longer(max));
+          if (re && !re.test(v)) return bad(reMessage);
+          return ok(v);
+        }),
+      (v) => (v === "" ? undefined : v),
+    );
   },
   /** Free text that may be empty (`detail`), at most `max` chars; absent decodes as `""`. */
   text(max: number): FieldCodec<string> {
-    const schema = rawOptional()
-      .refine((v) => v === undefined || v.length <= max, `longer than ${max} chars`)
-      .transform((v) => v ?? "");
-    return { schema, encode: (v) => v };
+    return fieldCodec(
+      (raw) => optional(raw, "", (v) => (v.length <= max ? ok(v) : bad(longer(max)))),
+      (v) => v,
+    );
   },
   symbol(): FieldCodec<string> {
     return fields.str(40, SYMBOL_RE, "not a symbol");
@@ -97,29 +155,29 @@ export const fields = {
   },
   /** Required finite float (`min` optional). */
   float(min?: number): FieldCodec<number> {
-    const schema = rawString().transform((s, ctx) => floatTransform(s, ctx, min));
-    return { schema, encode: numberToDecimalString };
+    return fieldCodec((raw) => required(raw, (s) => readFloat(s, min)), numberToDecimalString);
   },
   /** Float that reads `fallback` when absent or empty. */
   floatOr(fallback: number): FieldCodec<number> {
-    const schema = rawOptional().transform((s, ctx) =>
-      s === undefined || s === "" ? fallback : floatTransform(s, ctx),
+    return fieldCodec(
+      (raw) => optional(raw, fallback, (s) => (s === "" ? ok(fallback) : readFloat(s))),
+      numberToDecimalString,
     );
-    return { schema, encode: numberToDecimalString };
   },
   /** Float or null: absent, `""`, `None` (Python) and `null` read as null; null is written as `""`. */
   nullableFloat(min?: number): FieldCodec<number | null> {
-    const schema = rawOptional().transform((s, ctx) =>
-      s === undefined || s === "" || s === "None" || s === "null" ? null : floatTransform(s, ctx, min),
+    return fieldCodec(
+      (raw) =>
+        optional(raw, null, (s) => (s === "" || s === "None" || s === "null" ? ok(null) : readFloat(s, min))),
+      (v) => (v === null ? "" : numberToDecimalString(v)),
     );
-    return { schema, encode: (v) => (v === null ? "" : numberToDecimalString(v)) };
   },
   /** Optional finite float (`min` optional): absent/`""` → undefined, not written when undefined. */
   optFloat(min?: number): FieldCodec<number | undefined> {
-    const schema = rawOptional().transform((s, ctx) =>
-      s === undefined || s === "" ? undefined : floatTransform(s, ctx, min),
+    return fieldCodec(
+      (raw) => optional(raw, undefined, (s) => (s === "" ? ok(undefined) : readFloat(s, min))),
+      (v) => (v === undefined ? undefined : numberToDecimalString(v)),
     );
-    return { schema, encode: (v) => (v === undefined ? undefined : numberToDecimalString(v)) };
   },
   /** Epoch seconds (float allowed, >= 0). */
   epochSec(): FieldCodec<number> {
@@ -131,18 +189,26 @@ export const fields = {
   },
   /** Non-negative integer (counts). */
   count(): FieldCodec<number> {
-    const schema = rawString()
-      .regex(/^\d{1,16}$/, "not a non-negative integer")
-      .transform(Number)
-      .refine(Number.isSafeInteger, "integer too large");
-    return { schema, encode: (v) => String(v) };
+    return fieldCodec(
+      (raw) =>
+        required(raw, (s) => {
+          if (!/^\d{1,16}$/.test(s)) return bad("not a non-negative integer");
+          const n = Number(s);
+          return Number.isSafeInteger(n) ? ok(n) : bad("integer too large");
+        }),
+      (v) => String(v),
+    );
   },
   /** Required decimal string. */
   decimal(): FieldCodec<string> {
-    const schema = rawString()
-      .max(MAX_NUMBER_CHARS, `longer than ${MAX_NUMBER_CHARS} chars`)
-      .regex(DECIMAL_STRING_RE, "not a decimal string");
-    return { schema, encode: (v) => v };
+    return fieldCodec(
+      (raw) =>
+        required(raw, (s) => {
+          if (overCodePoints(s, MAX_NUMBER_CHARS)) return bad(longer(MAX_NUMBER_CHARS));
+          return DECIMAL_STRING_RE.test(s) ? ok(s) : bad("not a decimal string");
+        }),
+      (v) => v,
+    );
   },
   /** Optional decimal string: absent/`""` → undefined. */
   optDecimal(): FieldCodec<string | undefined> {
@@ -151,73 +217,72 @@ export const fields = {
   /** Decimal string or null; null is written as `""` (so HSET clears it). */
   nullableDecimal(): FieldCodec<string | null> {
     const inner = fields.optDecimal();
-    return {
-      schema: inner.schema.transform((v) => v ?? null),
-      encode: (v) => (v === null ? "" : v),
-    };
+    return fieldCodec(
+      (raw) => {
+        const r = inner.read(raw);
+        return r.ok ? ok(r.value ?? null) : r;
+      },
+      (v) => (v === null ? "" : v),
+    );
   },
   /** One of a closed set of strings. */
   oneOf<const V extends string>(values: readonly V[]): FieldCodec<V> {
     const set = new Set<string>(values);
-    const schema = rawString().refine((s): s is V => set.has(s), `not one of ${values.join("|")}`);
-    return { schema: schema as unknown as z.ZodType<V>, encode: (v) => v };
+    const problem = `not one of ${values.join("|")}`;
+    return fieldCodec(
+      (raw) => required(raw, (s) => (set.has(s) ? ok(s as V) : bad(problem))),
+      (v) => v,
+    );
   },
   /** Optional member of a closed set. */
   optOneOf<const V extends string>(values: readonly V[]): FieldCodec<V | undefined> {
     const set = new Set<string>(values);
-    const schema = rawOptional()
-      .refine((s) => s === undefined || s === "" || set.has(s), `not one of ${values.join("|")}`)
-      .transform((s) => (s === undefined || s === "" ? undefined : (s as V)));
-    return { schema, encode: (v) => v };
+    const problem = `not one of ${values.join("|")}`;
+    return fieldCodec(
+      (raw) =>
+        optional(raw, undefined, (s) => (s === "" ? ok(undefined) : set.has(s) ? ok(s as V) : bad(problem))),
+      (v) => v,
+    );
   },
   /** Python `str(bool)`: exactly `True` or `False`. */
   pyBool(): FieldCodec<boolean> {
-    const schema = rawString()
-      .refine((s) => s === "True" || s === "False", "not True|False")
-      .transform((s) => s === "True");
-    return { schema, encode: (v) => (v ? "True" : "False") };
+    return fieldCodec(
+      (raw) =>
+        required(raw, (s) => (s === "True" || s === "False" ? ok(s === "True") : bad("not True|False"))),
+      (v) => (v ? "True" : "False"),
+    );
   },
   /** Optional flag: `true`/`True`/`1` → true; absent, `""`, `false`/`False`/`0` → false. Written only when true. */
   flag(trueText: string): FieldCodec<boolean> {
     const truthy = new Set(["true", "True", "1"]);
     const falsy = new Set(["", "false", "False", "0"]);
-    const schema = rawOptional()
-      .refine((s) => s === undefined || truthy.has(s) || falsy.has(s), "not a boolean flag")
-      .transform((s) => s !== undefined && truthy.has(s));
-    return { schema, encode: (v) => (v ? trueText : undefined) };
+    return fieldCodec(
+      (raw) =>
+        optional(raw, false, (s) =>
+          truthy.has(s) ? ok(true) : falsy.has(s) ? ok(false) : bad("not a boolean flag"),
+        ),
+      (v) => (v ? trueText : undefined),
+    );
   },
   /** JSON list (`steps`, `steps_results`). */
   jsonArray(max = MAX_JSON_CHARS): FieldCodec<JsonValue[]> {
-    const schema = rawString()
-      .max(max, `longer than ${max} chars`)
-      .transform((s, ctx) => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(s);
-        } catch {
-          ctx.addIssue({ code: "custom", message: "invalid JSON" });
-          return z.NEVER;
-        }
-        if (!Array.isArray(parsed)) {
-          ctx.addIssue({ code: "custom", message: "not a JSON list" });
-          return z.NEVER;
-        }
-        return parsed as JsonValue[];
-      });
-    return { schema, encode: (v) => JSON.stringify(v) };
+    return fieldCodec(
+      (raw) =>
+        required(raw, (s) => {
+          if (overCodePoints(s, max)) return bad(longer(max));
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(s);
+          } catch {
+            return bad("invalid JSON");
+          }
+          return Array.isArray(parsed) ? ok(parsed as JsonValue[]) : bad("not a JSON list");
+        }),
+      (v) => JSON.stringify(v),
+    );
   },
   /** Comma list (`reason_codes`): items trimmed, empty items dropped; absent → []. */
   commaList(max = MAX_DETAIL_CHARS): FieldCodec<string[]> {
-    const schema = rawOptional()
-      .refine((s) => s === undefined || s.length <= max, `longer than ${max} chars`)
-      .transform((s) =>
-        s === undefined
-          ? []
-          : s
-              .split(",")
-              .map((x) => x.trim())
-              .filter((x) => x !== ""),
-      );
     const encode = (v: readonly string[]): string => {
       for (const item of v) {
         if (item === "" || item.includes(",") || item.trim() !== item) {
@@ -228,6 +293,22 @@ export const fields = {
       }
       return v.join(",");
     };
-    return { schema, encode };
+    return fieldCodec(
+      (raw) =>
+        optional(
+          raw,
+          [] as string[],
+          (s): FieldRead<string[]> =>
+            s.length > max
+              ? bad(longer(max))
+              : ok(
+                  s
+                    .split(",")
+                    .map((x) => x.trim())
+                    .filter((x) => x !== ""),
+                ),
+        ),
+      encode,
+    );
   },
 };

@@ -8,6 +8,7 @@ import {
   decodeHarvestProposal,
   decodeWith,
   EncodeError,
+  fields,
   fieldsToRecord,
   isDecimalString,
   numberToDecimalString,
@@ -153,5 +154,18 @@ describe("decoders never throw on exotic inputs", () => {
     revoke();
     expect(decodeApplyPlan(proxy).ok).toBe(false);
     expect(decodeHarvestProposal(proxy).ok).toBe(false);
+  });
+});
+
+describe("field codecs read without zod", () => {
+  it("counts length bounds in code points, as zod's string bounds do", () => {
+    const astral = "𐀀".repeat(8); // 8 code points, 16 UTF-16 units
+    expect(fields.str(8).read(astral)).toEqual({ ok: true, value: astral });
+    expect(fields.str(7).read(astral)).toEqual({ ok: false, problem: "longer than 7 chars" });
+    const plan = decodeApplyPlan({ plan_id: `${astral}x`, symbol: "BTCUSDT" });
+    expect(plan.ok || [plan.error.field, plan.error.problem]).toEqual([
+      "plan_id",
+      "not a plan id (16 hex chars)",
+    ]);
   });
 });

@@ -44,8 +44,11 @@ export interface PositionStateBrain {
   stop(): Promise<void>;
 }
 
-/** Plans per XREADGROUP; one pipelined read and one pipelined write per batch. */
-const PLAN_BATCH_SIZE = 100;
+/**
+ * Plans per XREADGROUP; one pipelined read and one pipelined write per batch. Large enough that a burst of
+ * one plan per symbol (a crash day across a 500-symbol allowlist) is answered in one batch.
+ */
+const PLAN_BATCH_SIZE = 500;
 const LEDGER_BATCH_SIZE = 50;
 /** How long startup waits for Redis before starting the loops anyway. */
 const STARTUP_REDIS_WAIT_MS = 5000;

@@ -1,7 +1,6 @@
-import { z } from "zod";
 import { type DecodeResult, type FieldMap, isPlainRecord } from "../codec.js";
 import { defineHashCodec } from "../hash-codec.js";
-import { clampText, type FieldCodec, fields, MAX_DETAIL_CHARS } from "../wire.js";
+import { clampText, type FieldCodec, fieldCodec, fields, MAX_DETAIL_CHARS } from "../wire.js";
 
 /** Longest raw value (and raw field name) kept in a dead letter, in UTF-16 code units (64 Ki). */
 export const MAX_RAW_VALUE_CHARS = 65_536;
@@ -27,43 +26,39 @@ export interface DeadLetter {
   readonly ts: number;
 }
 
-const rawCodec: FieldCodec<Readonly<Record<string, string>>> = {
-  schema: z
-    .string({ error: (iss) => (iss.input === undefined ? "missing" : "expected a string") })
-    .transform((s, ctx) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(s);
-      } catch {
-        ctx.addIssue({ code: "custom", message: "invalid JSON" });
-        return z.NEVER;
-      }
-      if (!isPlainRecord(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
-        ctx.addIssue({ code: "custom", message: "not a JSON object of strings" });
-        return z.NEVER;
-      }
-      return parsed as Record<string, string>;
-    }),
-  encode: (v) => JSON.stringify(v),
-};
+const rawCodec: FieldCodec<Readonly<Record<string, string>>> = fieldCodec(
+  (raw) => {
+    if (typeof raw !== "string")
+      return { ok: false, problem: raw === undefined ? "missing" : "expected a string" };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return { ok: false, problem: "invalid JSON" };
+    }
+    if (!isPlainRecord(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
+      return { ok: false, problem: "not a JSON object of strings" };
+    }
+    return { ok: true, value: parsed as Record<string, string> };
+  },
+  (v) => JSON.stringify(v),
+);
 
-const truncatedCodec: FieldCodec<readonly string[]> = {
-  schema: z
-    .string({ error: "expected a string" })
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined || s === "") return [];
-      try {
-        const parsed: unknown = JSON.parse(s);
-        if (Array.isArray(parsed) && parsed.every((v) => typeof v === "string")) return parsed as string[];
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: "custom", message: "not a JSON list of strings" });
-      return z.NEVER;
-    }),
-  encode: (v) => (v.length === 0 ? undefined : JSON.stringify(v)),
-};
+const truncatedCodec: FieldCodec<readonly string[]> = fieldCodec(
+  (raw) => {
+    if (raw !== undefined && typeof raw !== "string") return { ok: false, problem: "expected a string" };
+    if (raw === undefined || raw === "") return { ok: true, value: [] };
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (Array.isArray(parsed) && parsed.every((v) => typeof v === "string"))
+        return { ok: true, value: parsed as string[] };
+    } catch {
+      // reported below
+    }
+    return { ok: false, problem: "not a JSON list of strings" };
+  },
+  (v) => (v.length === 0 ? undefined : JSON.stringify(v)),
+);
 
 const codec = defineHashCodec<DeadLetter>({
   stream: { wire: "stream", codec: fields.str(256) },

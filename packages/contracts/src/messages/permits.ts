@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type DecodeResult, decodeFail, decodeWith } from "../codec.js";
+import { type DecodeResult, decodeFail, decodeWith, isPlainRecord } from "../codec.js";
+import { isDecimalString } from "../decimal-string.js";
 import { EncodeError } from "../encode-error.js";
 import type { JsonObject } from "../json.js";
 import {
@@ -9,7 +10,7 @@ import {
   PERMIT_POSITION_SIDES,
   type PermitPositionSide,
 } from "../reasons.js";
-import { SYMBOL_RE } from "../wire.js";
+import { MAX_JSON_CHARS, overCodePoints, parseFloatField, SYMBOL_RE } from "../wire.js";
 import {
   decodeJsonObject,
   jsonBool,
@@ -249,10 +250,50 @@ export function decodeP33Permit(raw: unknown): DecodeResult<P33Permit> {
   return decodeFail("allow", allow === undefined ? "missing" : "expected true|false");
 }
 
-/** JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty`. */
-export function encodeP33Permit(p: P33Permit): string {
-  const json = p.allow
-    ? JSON.stringify({
+/** What JSON writes for a value: undefined, null and non-finite numbers all read back as absent or null. */
+function nullOnWire(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === "number" && !Number.isFinite(v));
+}
+
+const decimalOnWire = (v: unknown) => (typeof v === "number" && Number.isFinite(v)) || isDecimalString(v);
+const epochOnWire = (v: unknown) => {
+  const n = typeof v === "number" ? v : typeof v === "string" ? parseFloatField(v) : Number.NaN;
+  return typeof n === "number" && Number.isFinite(n) && n >= 0;
+};
+const textOnWire = (v: unknown, max: number) => typeof v === "string" && v !== "" && !overCodePoints(v, max);
+const symbolOnWire = (v: unknown) => typeof v === "string" && SYMBOL_RE.test(v);
+const oneOfOnWire = (v: unknown, values: readonly string[]) => typeof v === "string" && values.includes(v);
+
+/**
+ * The first field of a permit that its decoder would refuse once written as JSON, or null. Judged on the value
+ * itself (no JSON round trip), with the decoder's rules; a property test keeps the two in agreement.
+ */
+function p33PermitProblem(p: P33Permit): readonly [string, string] | null {
+  if (!symbolOnWire(p.symbol)) return ["symbol", "not a symbol"];
+  if (!p.allow) {
+    if (!textOnWire(p.reason, 256)) return ["reason", "not a short text"];
+    if (p.context !== undefined && !isPlainRecord(p.context)) return ["context", "expected a JSON object"];
+    return epochOnWire(p.createdAt) ? null : ["created_at", "not epoch seconds"];
+  }
+  if (!nullOnWire(p.safeQty) && !decimalOnWire(p.safeQty)) return ["safe_qty", "not a decimal number"];
+  if (!decimalOnWire(p.exchangePositionAmt)) return ["exchange_position_amt", "not a decimal number"];
+  if (!nullOnWire(p.ledgerAmt) && !decimalOnWire(p.ledgerAmt)) return ["ledger_amt", "not a decimal number"];
+  if (!epochOnWire(p.createdAt)) return ["created_at", "not epoch seconds"];
+  if (!nullOnWire(p.venue) && !oneOfOnWire(p.venue, EXCHANGE_VENUES))
+    return ["venue", `not one of ${EXCHANGE_VENUES.join("|")}`];
+  if (!nullOnWire(p.positionSide) && !oneOfOnWire(p.positionSide, PERMIT_POSITION_SIDES))
+    return ["position_side", `not one of ${PERMIT_POSITION_SIDES.join("|")}`];
+  if (!nullOnWire(p.ledgerResultPlanId) && !textOnWire(p.ledgerResultPlanId, 64))
+    return ["ledger_result_plan_id", "not a short text"];
+  if (!nullOnWire(p.snapshotTs) && !epochOnWire(p.snapshotTs)) return ["snapshot_ts", "not epoch seconds"];
+  // an allow needs a quantity (safe_qty and safe_close_qty carry the same one)
+  return nullOnWire(p.safeQty) ? ["safe_qty", "missing (neither safe_qty nor safe_close_qty)"] : null;
+}
+
+/** The JSON object a permit is written as, unchecked (`encodeP33Permit` is the writer; tests build on it). */
+export function p33PermitWire(p: P33Permit): Record<string, unknown> {
+  return p.allow
+    ? {
         allow: true,
         symbol: p.symbol,
         safe_qty: p.safeQty,
@@ -265,13 +306,19 @@ export function encodeP33Permit(p: P33Permit): string {
         position_side: p.positionSide,
         ledger_result_plan_id: p.ledgerResultPlanId,
         snapshot_ts: p.snapshotTs,
-      })
-    : JSON.stringify({
-        allow: false,
-        symbol: p.symbol,
-        reason: p.reason,
-        context: p.context,
-        created_at: p.createdAt,
-      });
-  return checked(json, decodeP33Permit);
+      }
+    : { allow: false, symbol: p.symbol, reason: p.reason, context: p.context, created_at: p.createdAt };
+}
+
+/**
+ * JSON of a P3.3 permit. An allow always carries `safe_close_qty` = `safe_qty`. Throws EncodeError when
+ * `decodeP33Permit` would refuse the result (checked on the value, without decoding the JSON again: P3.3
+ * writes one per plan).
+ */
+export function encodeP33Permit(p: P33Permit): string {
+  const json = JSON.stringify(p33PermitWire(p));
+  if (json.length > MAX_JSON_CHARS) throw new EncodeError("$", `longer than ${MAX_JSON_CHARS} chars`);
+  const problem = p33PermitProblem(p);
+  if (problem !== null) throw new EncodeError(problem[0], problem[1]);
+  return json;
 }
