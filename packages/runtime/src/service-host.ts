@@ -264,15 +264,13 @@ export function runService(
   opts: ShutdownOptions = {},
 ): ShutdownControl {
   const control = onShutdown(logger, [() => service.stop()], opts);
-  const refused = service.started.then(
-    () => new Promise<number>(() => undefined),
-    async (err: unknown) => {
-      logger.fatal({ err }, "startup failed");
-      const text = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`${service.name}: refusing to start: ${text}\n`);
-      await control.trigger("startup_refused");
-      return 1;
-    },
-  );
-  return { ...control, done: Promise.race([control.done, refused]) };
+  let refused = false;
+  service.started.catch((err: unknown) => {
+    refused = true;
+    logger.fatal({ err }, "startup failed");
+    const text = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${service.name}: refusing to start: ${text}\n`);
+    void control.trigger("startup_refused");
+  });
+  return { ...control, done: control.done.then((code) => (refused ? 1 : code)) };
 }

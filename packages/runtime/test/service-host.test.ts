@@ -7,6 +7,7 @@ import {
   claimConsumerName,
   createServiceHost,
   type RedisConnectionConfig,
+  runService,
   type ServiceHostStartOptions,
   type ServiceParts,
 } from "../src/index.js";
@@ -226,5 +227,34 @@ describe("service host (real Redis)", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(events).toEqual([]);
     expect(await r.get(key)).toBe("old-host:1:dead");
+  });
+
+  it("runService: a refused start stops what was opened and exits 1; a requested stop exits 0", async () => {
+    const r = server.client(7);
+    const other = await claimConsumerName(r, {
+      service: "host-g",
+      consumer: "g-1",
+      logger: silentLogger,
+      ttlMs: 1000,
+    });
+    try {
+      const refused = await createServiceHost(identity("host-g")).start(
+        hostOptions(7, "g-1", () => recordingParts([])),
+      );
+      const run = runService(refused, silentLogger, { signals: [] });
+      expect(await run.done).toBe(1);
+      await expect(httpGet(refused.port, "/health")).rejects.toThrow();
+    } finally {
+      await other.stop();
+    }
+    const events: string[] = [];
+    const service = await createServiceHost(identity("host-g")).start(
+      hostOptions(7, "g-1", () => recordingParts(events)),
+    );
+    const run = runService(service, silentLogger, { signals: [] });
+    await service.started;
+    expect(await run.trigger("test")).toBe(0);
+    expect(await run.done).toBe(0);
+    expect(events).toEqual(["start", "stop"]);
   });
 });
