@@ -111,6 +111,11 @@ export interface ServiceHost {
 /** How often the wait for Redis at startup says it is still waiting. */
 const REDIS_WAIT_LOG_MS = 5000;
 
+async function allReady(connections: readonly Redis[], timeoutMs: number): Promise<boolean> {
+  const up = await Promise.all(connections.map((c) => redisReady(c, timeoutMs)));
+  return !up.includes(false);
+}
+
 function blockingName(service: string, label: string): string {
   return label === "" ? service : `${service}-${label}`;
 }
@@ -199,7 +204,9 @@ async function startHost(
   let nameHeartbeat: ConsumerHeartbeat | null = null;
   let statusHeartbeat: StatusHeartbeat | null = null;
   const started = (async () => {
-    while (!(await Promise.race([redisReady(redis, REDIS_WAIT_LOG_MS), stopRequested]))) {
+    // Every connection, blocking ones too: a reader's first read on a connection still connecting fails
+    // and backs off, so a service would report ready before its readers block on their streams.
+    while (!(await Promise.race([allReady(connections, REDIS_WAIT_LOG_MS), stopRequested]))) {
       if (shutdown.signal.aborted) return;
       log.warn({}, "waiting for redis before starting");
     }
