@@ -80,8 +80,8 @@ export interface ServiceParts {
   /** More read-only pages on the metrics listener (a status page). */
   routes?: Readonly<Record<string, RouteHandler>>;
   /**
-   * Start intake and loops. Called once Redis answers, the consumer name is held and the status hash is
-   * written; may take long (startup recovery) and should end early when `ctx.signal` is aborted.
+   * Start intake and loops. Called once Redis answers and the consumer name is held (the status hash is
+   * written right after); may take long (startup recovery) and should end early when `ctx.signal` is aborted.
    */
   start(): void | Promise<void>;
   /** Stop intake and let work in flight finish (left resumable); the host then closes the rest. */
@@ -124,7 +124,7 @@ function blockingName(service: string, label: string): string {
  * The shared skeleton of a service process. `createServiceHost` only builds the metrics registry (nothing is
  * opened, so work that must come before any connection can use it); `start` opens the Redis connections,
  * registers the scripts, builds the parts, serves /metrics /health /ready, and then in the background waits
- * for Redis, claims the consumer name, starts the status heartbeat and starts the parts.
+ * for Redis, claims the consumer name, starts the parts and the status heartbeat.
  */
 export function createServiceHost(identity: ServiceIdentityOptions): {
   readonly registry: Registry;
@@ -222,6 +222,9 @@ async function startHost(
       throw err;
     }
     if (shutdown.signal.aborted) return;
+    partsStarted = true;
+    // The parts' first commands go out before the status hash's first write (their loops start at once).
+    const starting = built.start();
     statusHeartbeat = startStatusHeartbeat(redis, {
       service: id.name,
       mode: id.mode,
@@ -232,8 +235,7 @@ async function startHost(
       ...(o.statusExtra !== undefined ? { extra: o.statusExtra } : {}),
       logger: log,
     });
-    partsStarted = true;
-    await built.start();
+    await starting;
   })();
   // A refused start is reported through `started`; stop() must not throw it a second time.
   const settled = started.catch(() => undefined);
