@@ -26,6 +26,8 @@ export interface ConsumerHeartbeatOptions {
   ttlMs?: number;
   /** Called when a renewal finds the name held by another instance (this one lost it). */
   onLost?: (holder: string) => void;
+  /** Ends the claim's waiting (Redis down, a held name watched) with an AbortError. */
+  signal?: AbortSignal;
 }
 
 export interface ConsumerHeartbeat {
@@ -77,6 +79,7 @@ export async function claimConsumerName(
   let watchStartMs = 0;
   let redisFailing = false;
   for (;;) {
+    o.signal?.throwIfAborted();
     let reply: ClaimReply;
     try {
       reply = await claimOnce(redis, key, instanceId, ttlMs);
@@ -84,7 +87,7 @@ export async function claimConsumerName(
     } catch (err) {
       if (!redisFailing) log.warn({ err }, "cannot claim the consumer name yet, retrying");
       redisFailing = true;
-      await sleep(500);
+      await sleep(500, undefined, { signal: o.signal });
       continue;
     }
     if (!reply.held) break;
@@ -108,7 +111,7 @@ export async function claimConsumerName(
     }
     watchedHolder = reply.holder;
     watchedExpiryMs = expiryMs;
-    await sleep(Math.max(10, Math.min(WATCH_INTERVAL_MS, reply.pttlMs + 5)));
+    await sleep(Math.max(10, Math.min(WATCH_INTERVAL_MS, reply.pttlMs + 5)), undefined, { signal: o.signal });
   }
   if (watchedHolder !== null) {
     log.info({ previous: watchedHolder, waitedMs: Date.now() - watchStartMs }, "consumer name taken over");

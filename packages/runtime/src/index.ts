@@ -72,6 +72,15 @@ export {
   type SentinelAddress,
 } from "./redis-config.js";
 export { compareAndDelete, RUNTIME_SCRIPTS } from "./runtime-scripts.js";
+export {
+  createServiceHost,
+  runService,
+  type ServiceHost,
+  type ServiceHostContext,
+  type ServiceHostStartOptions,
+  type ServiceIdentityOptions,
+  type ServiceParts,
+} from "./service-host.js";
 export { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
 export { type StatusHeartbeat, type StatusHeartbeatOptions, startStatusHeartbeat } from "./status.js";
 export {

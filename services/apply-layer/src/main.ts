@@ -3,8 +3,8 @@ import {
   ConfigError,
   createLogger,
   EXIT_CONFIG_INVALID,
-  onShutdown,
   reportConfigCheck,
+  runService,
   wantsConfigCheck,
 } from "@quantum/runtime";
 import pkg from "../package.json" with { type: "json" };
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
 
   let service: Awaited<ReturnType<typeof startApplyService>>;
   try {
-    service = await startApplyService({ cfg, log, crash, version: pkg.version });
+    service = await startApplyService({ config: cfg, logger: log, version: pkg.version, crash });
   } catch (err) {
     if (err instanceof ExchangeConfigError) {
       log.fatal({ code: err.code }, err.message);
@@ -86,8 +86,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const ctl = onShutdown(log, [() => service.stop()], { timeoutMs: 10_000 });
-  return ctl.done;
+  return runService(service, log, { timeoutMs: 10_000 }).done;
 }
 
 main().then(

@@ -3,8 +3,8 @@ import {
   createLogger,
   EXIT_CONFIG_INVALID,
   loadConfig,
-  onShutdown,
   reportConfigCheck,
+  runService,
   wantsConfigCheck,
 } from "@quantum/runtime";
 import pkg from "../package.json" with { type: "json" };
@@ -53,8 +53,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return out.exitCode;
   }
-  const service = await startDecisionIntelligence(config, { logger: log, version: pkg.version });
-  const ctl = onShutdown(log, [() => service.stop()]);
+  const service = await startDecisionIntelligence({ config, logger: log, version: pkg.version });
+  const ctl = runService(service, log);
   process.on("unhandledRejection", (reason) => {
     log.fatal({ err: reason instanceof Error ? reason : { message: String(reason) } }, "unhandled rejection");
     void ctl.trigger("unhandled_rejection");

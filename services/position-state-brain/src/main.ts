@@ -4,8 +4,8 @@ import {
   createLogger,
   EXIT_CONFIG_INVALID,
   loadConfig,
-  onShutdown,
   reportConfigCheck,
+  runService,
   wantsConfigCheck,
 } from "@quantum/runtime";
 import { P33_ENV_ALIASES, p33ConfigSchema, SERVICE_NAME, venueProblem } from "./config.js";
@@ -55,13 +55,12 @@ async function main(): Promise<number> {
   });
   let brain: Awaited<ReturnType<typeof startPositionStateBrain>>;
   try {
-    brain = await startPositionStateBrain(cfg, { logger, version: version() });
+    brain = await startPositionStateBrain({ config: cfg, logger, version: version() });
   } catch (err) {
     logger.fatal({ err }, "startup failed");
     return 1;
   }
-  const ctl = onShutdown(logger, [() => brain.stop()]);
-  return ctl.done;
+  return runService(brain, logger).done;
 }
 
 main().then(
