@@ -18,6 +18,7 @@ export {
   numberToDecimalString,
 } from "./decimal-string.js";
 export { EncodeError } from "./encode-error.js";
+export { errorText } from "./error-text.js";
 export { DecodeError } from "./errors.js";
 export {
   defineHashCodec,
@@ -191,6 +192,7 @@ export {
   TRADING_STATES,
   type TradingState,
 } from "./reasons.js";
+export { streamIdMs } from "./stream-id.js";
 export {
   CLIENT_ORDER_ID_RE,
   clampDetail,

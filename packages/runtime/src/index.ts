@@ -69,10 +69,9 @@ export {
   type SentinelAddress,
 } from "./redis-config.js";
 export { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
+export { sleep } from "./sleep.js";
 export { type StatusHeartbeat, type StatusHeartbeatOptions, startStatusHeartbeat } from "./status.js";
 export {
-  type DecodeError,
-  type DecodeResult,
   StreamConsumer,
   type StreamConsumerOptions,
   type StreamItem,
@@ -87,7 +86,6 @@ export {
   deadLetter,
   deadLetterFields,
   ensureGroup,
-  fieldsToRecord,
   truncateUtf8,
   xaddArgs,
   xaddCapped,

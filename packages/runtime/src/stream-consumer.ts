@@ -1,3 +1,4 @@
+import { type DecodeResult, errorText } from "@quantum/contracts";
 import type { StreamMetrics } from "@quantum/metrics";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -11,12 +12,6 @@ import {
 } from "./stream-replies.js";
 import { ensureGroup } from "./streams.js";
 
-export interface DecodeError {
-  message: string;
-  /** The offending field, when one is to blame. */
-  field?: string;
-}
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
 export interface StreamItem<T> {
   id: string;
   value: T;
@@ -76,10 +71,6 @@ export interface StreamSlots {
 }
 
 type State = "idle" | "running" | "stopping" | "stopped";
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * A consumer-group reader: own pending entries first (ID 0), then new ones (>);

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { groups } from "@quantum/contracts";
+import { errorText, groups } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import { DEFAULT_FEEDER_INTERVAL_SEC, DEFAULT_STACK_SYMBOLS } from "./args.js";
 import { type ChildExit, describeExit, ManagedChild, stopAndJudge } from "./child.js";
@@ -388,7 +388,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   try {
     await s.up();
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorText(err);
     await s.stop(`start failed: ${why}`);
     throw err instanceof StackStartError ? err : new StackStartError(why, { cause: err });
   }

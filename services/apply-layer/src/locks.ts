@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { acquireSymbolLock, releaseSymbolLock } from "@quantum/permits";
-import type { Logger } from "@quantum/runtime";
+import { type Logger, sleep } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 
 /** TTL of a symbol lock; refreshed every third of it while held. */
@@ -86,11 +86,4 @@ export class SymbolLocks {
       });
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-  });
 }

@@ -10,9 +10,8 @@ import {
 } from "@quantum/contracts";
 import type { ApplyMetrics } from "@quantum/metrics";
 import { type PublishResultOutcome, publishResultOnce } from "@quantum/permits";
-import type { Logger } from "@quantum/runtime";
+import { type Logger, sleep } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { sleep } from "./locks.js";
 
 /** The order fields of a result (present when an order was sent and exists at the venue). */
 export interface ResultOrder {

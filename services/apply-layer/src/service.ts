@@ -17,14 +17,15 @@ import {
   redisHealthy,
   redisReady,
   type StatusHeartbeat,
+  sleep,
   startStatusHeartbeat,
 } from "@quantum/runtime";
-import type { ApplyConfig, CrashPoint } from "./config.js";
+import { type ApplyConfig, type CrashPoint, SERVICE_NAME as SERVICE } from "./config.js";
 import { Executor } from "./execution/executor.js";
 import { Recovery } from "./execution/recovery.js";
 import { ExternalChangeWatcher } from "./external-changes.js";
-import { Intake, SERVICE } from "./intake.js";
-import { SymbolLocks, sleep } from "./locks.js";
+import { Intake } from "./intake.js";
+import { SymbolLocks } from "./locks.js";
 import { ProposalHandler } from "./proposals.js";
 import { ResultPublisher } from "./results.js";
 import { SymbolQueue } from "./symbol-queue.js";

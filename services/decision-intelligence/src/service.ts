@@ -101,10 +101,7 @@ function buildConsumer(
     // does not matter: each batch is counted atomically and last_id only moves forward.
     maxInFlight: config.P35_BATCH_SIZE * 2,
     claimIdleMs: config.P35_CLAIM_IDLE_MS,
-    decode: (fields, id) => {
-      const r = normalizeResult(fields, id);
-      return r.ok ? r : { ok: false, error: { message: r.error.problem, field: r.error.field } };
-    },
+    decode: (fields, id) => normalizeResult(fields, id),
     handleBatch,
     logger: log,
     metrics: streamMetrics,

@@ -1,4 +1,4 @@
-import { REASON_CODE_RE } from "@quantum/contracts";
+import { errorText, REASON_CODE_RE } from "@quantum/contracts";
 import type { P35Metrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
@@ -25,10 +25,6 @@ export interface WindowLoopOptions {
   afterTick?: () => Promise<void>;
   /** Clock (tests); default Date.now. */
   now?: () => number;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
