@@ -31,7 +31,7 @@ export {
   type TradingStateCase,
 } from "./kill-switch-cases.js";
 export { PermitScriptLoadError } from "./permit-script-load-error.js";
-export { parseGovernorBlock } from "./permit-wait.js";
+export { parseGovernorBlock } from "./plan-permit-wait.js";
 export {
   type KeyspaceWatch,
   keyspaceEventsEnabled,

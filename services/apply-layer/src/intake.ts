@@ -14,7 +14,7 @@ import type { Logger, StreamSlots } from "@quantum/runtime";
 import { deadLetter, StreamConsumer } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { type ApplyConfig, SERVICE_NAME } from "./config.js";
-import type { ProposalHandler } from "./proposals.js";
+import type { ProposalHandler } from "./proposal-handler.js";
 import type { SymbolQueue } from "./symbol-queue.js";
 
 export interface IntakeOptions {

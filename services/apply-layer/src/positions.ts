@@ -2,7 +2,7 @@ import { decodePositionSnapshot, keys } from "@quantum/contracts";
 import { type Exchange, floorToStep } from "@quantum/exchange";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
-import { CLOSE_FRACTIONS, isCloseAction, type PlanEstimate } from "./planner.js";
+import { CLOSE_FRACTIONS, isCloseAction, type PlanEstimate } from "./plan-gates.js";
 
 /** The signed position of `symbol` at the venue ("0" when flat or absent). Throws ExchangeRequestError. */
 export async function positionFromExchange(exchange: Exchange, symbol: string): Promise<string> {

@@ -23,11 +23,11 @@ import {
 import { type ApplyConfig, type CrashPoint, SERVICE_NAME as SERVICE } from "./config.js";
 import { Executor } from "./execution/executor.js";
 import { Recovery } from "./execution/recovery.js";
-import { ExternalChangeWatcher } from "./external-changes.js";
+import { ExternalChangeWatcher } from "./external-change-watcher.js";
 import { Intake } from "./intake.js";
-import { SymbolLocks } from "./locks.js";
-import { ProposalHandler } from "./proposals.js";
-import { ResultPublisher } from "./results.js";
+import { SymbolLocks } from "./symbol-locks.js";
+import { ProposalHandler } from "./proposal-handler.js";
+import { ResultPublisher } from "./result-publisher.js";
 import { SymbolQueue } from "./symbol-queue.js";
 
 export interface StartApplyServiceOptions {

@@ -1,6 +1,6 @@
 import { closeRedis, consumerName, createRedis, type Logger, redisReady } from "@quantum/runtime";
 import { type P35Config, SERVICE_NAME } from "./config.js";
-import { dayStartMs, MS_PER_DAY, type RollupOutcome, rollupDay } from "./day-rollup.js";
+import { dayStartMs, MS_PER_DAY, type RollupOutcome, rollupDay } from "./day-rollups.js";
 
 export interface RollupOnceResult {
   readonly day: string;

@@ -24,11 +24,11 @@ import {
 import type { Redis } from "ioredis";
 import { applyBatch } from "./batch.js";
 import { type P35Config, SERVICE_NAME } from "./config.js";
-import { DayRollups } from "./day-rollup.js";
+import { DayRollups } from "./day-rollups.js";
 import { type NormalizedResult, normalizeResult } from "./normalize.js";
 import { statusPageRoutes } from "./page/status-page.js";
 import { registerP35Scripts } from "./scripts.js";
-import { StuckDetector } from "./stuck.js";
+import { StuckDetector } from "./stuck-detector.js";
 import { WindowLoop } from "./window-loop.js";
 
 /** What P3.5 reports as its mode/venue in quantum_service_info and its status key (it never trades). */

@@ -3,8 +3,8 @@ import type { P35Metrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { type AlertRules, evaluateAlerts, raiseAlert } from "./alerts.js";
-import type { DayRollups } from "./day-rollup.js";
-import type { StuckDetector } from "./stuck.js";
+import type { DayRollups } from "./day-rollups.js";
+import type { StuckDetector } from "./stuck-detector.js";
 import { recomputeAllWindows } from "./symbol-windows.js";
 import type { WindowSnapshot } from "./windows.js";
 

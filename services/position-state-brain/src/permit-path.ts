@@ -16,7 +16,7 @@ import type { Redis } from "ioredis";
 import { ACTION_FACTORS, evaluatePlan } from "./checks.js";
 import type { PlanEntry } from "./plan-entry.js";
 import { initLedgerArgs, parseInitLedgerReply } from "./scripts.js";
-import { LEDGER_INIT_SOURCE, type SnapshotService } from "./snapshots.js";
+import { LEDGER_INIT_SOURCE, type SnapshotService } from "./snapshot-service.js";
 
 export interface PermitPathOptions {
   redis: Redis;

@@ -2,7 +2,7 @@ import type { ApplyPlan } from "@quantum/contracts";
 import { readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "../config.js";
-import { checkAllowlist, checkEnvKillSwitch } from "../planner.js";
+import { checkAllowlist, checkEnvKillSwitch } from "../plan-gates.js";
 import type { Stop } from "./stop.js";
 
 /**

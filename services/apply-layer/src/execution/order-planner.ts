@@ -23,9 +23,9 @@ import type { Logger } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { ApplyStateError } from "../apply-state-error.js";
-import { CLOSE_FRACTIONS, isCloseAction } from "../planner.js";
+import { CLOSE_FRACTIONS, isCloseAction } from "../plan-gates.js";
 import { positionFromExchange, roundToTick } from "../positions.js";
-import type { ConsumedPermits } from "./claim.js";
+import type { ConsumedPermits } from "./plan-claimer.js";
 import type { Stop } from "./stop.js";
 
 /** What a claimed plan acts on. */

@@ -4,7 +4,7 @@ import type { Exchange, OrderInfo, OrderRequest } from "@quantum/exchange";
 import type { ApplyMetrics } from "@quantum/metrics";
 import { type Logger, sleep } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
-import type { ResultOrder } from "../results.js";
+import type { ResultOrder } from "../result-publisher.js";
 import type { Stop } from "./stop.js";
 import type { GateVerdict } from "./submit-gate.js";
 

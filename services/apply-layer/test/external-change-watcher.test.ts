@@ -6,7 +6,7 @@ import {
   defineExternalChangeScripts,
   recordExternalChange,
   WATCHED_CONTROL_KEYS,
-} from "../src/external-changes.js";
+} from "../src/external-change-watcher.js";
 import { startApply } from "./helpers.js";
 
 // Kill-switch / trading-state changes made outside quantumctl (a raw redis-cli SET) are recorded in the

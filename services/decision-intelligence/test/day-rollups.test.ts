@@ -4,7 +4,7 @@ import { createLogger } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DayRollups, dayStartMs, dayToRollUp, ROLLUP_META, rollupDay } from "../src/day-rollup.js";
+import { DayRollups, dayStartMs, dayToRollUp, ROLLUP_META, rollupDay } from "../src/day-rollups.js";
 import { bucketId, minuteOf } from "../src/time.js";
 
 /** Two days ago (UTC): the rollup's retention is counted from the end of its day, so the day must be recent. */
