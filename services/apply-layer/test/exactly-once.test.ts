@@ -6,7 +6,6 @@ import {
   metricValue,
   scrapeMetrics,
   startFakeBinance,
-  startTestRedis,
   type TestRedis,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
@@ -19,39 +18,37 @@ import {
   proposal,
   type RunningService,
   resultsFor,
-  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
   waitResult,
   writeProposal,
 } from "./helpers.js";
+import { startTestnetRig, type TestnetRig } from "./rig.js";
 
 // testnet mode against FakeBinance: orders are counted at the venue by client order id.
+let rig: TestnetRig;
 let redis: TestRedis;
 let fake: FakeBinance;
 const API = { apiKey: "once-key", apiSecret: "once-secret" };
-
-function testnetEnv(db: number): Record<string, string> {
-  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "5000" });
-}
+const testnetEnv = (db: number): Record<string, string> => rig.env(db);
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
-    positions: [
-      { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
-      { symbol: "ETHUSDT", positionAmt: "-10.000", markPrice: "3000" },
-    ],
+  rig = await startTestnetRig({
+    api: API,
+    venue: {
+      positions: [
+        { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
+        { symbol: "ETHUSDT", positionAmt: "-10.000", markPrice: "3000" },
+      ],
+    },
+    dbs: [0, 1, 2, 3, 4],
+    env: { APPLY_PERMIT_WAIT_MS: "5000" },
   });
-  for (const db of [0, 1, 2, 3, 4]) await redis.client(db).set(keys.killSwitch, "false");
+  ({ redis, fake } = rig);
 });
 
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+afterAll(() => rig?.close());
 
 /** Submit one BTC close with both permits. */
 async function submitClose(r: Redis, symbol = "BTCUSDT", exchangeAmt = "1.000"): Promise<string> {

@@ -1,5 +1,5 @@
 import { keys } from "@quantum/contracts";
-import { type FakeBinance, startFakeBinance, startTestRedis, type TestRedis } from "@quantum/testkit";
+import type { FakeBinance, TestRedis } from "@quantum/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allowP33,
@@ -7,36 +7,31 @@ import {
   planIdOf,
   proposal,
   resultsFor,
-  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
   waitResult,
 } from "./helpers.js";
+import { startTestnetRig, type TestnetRig } from "./rig.js";
 
 // One funnel: a plan resumed after a restart passes the same entry gate as a fresh one, against the config and
 // control keys of the new process, before it waits for or consumes anything.
+let rig: TestnetRig;
 let redis: TestRedis;
 let fake: FakeBinance;
-const API = { apiKey: "funnel-key", apiSecret: "funnel-secret" };
-
-function testnetEnv(db: number): Record<string, string> {
-  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "60000" });
-}
+const testnetEnv = (db: number): Record<string, string> => rig.env(db);
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
-    positions: [{ symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" }],
+  rig = await startTestnetRig({
+    api: { apiKey: "funnel-key", apiSecret: "funnel-secret" },
+    venue: { positions: [{ symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" }] },
+    dbs: [0, 1, 2],
+    env: { APPLY_PERMIT_WAIT_MS: "60000" },
   });
-  for (const db of [0, 1, 2]) await redis.client(db).set(keys.killSwitch, "false");
+  ({ redis, fake } = rig);
 });
 
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+afterAll(() => rig?.close());
 
 describe("a plan left open by a stopped instance, resumed after the restart", () => {
   it.each([

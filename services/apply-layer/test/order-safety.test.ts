@@ -1,12 +1,5 @@
 import { keys } from "@quantum/contracts";
-import {
-  DEFAULT_FAKE_SYMBOLS,
-  eventually,
-  type FakeBinance,
-  startFakeBinance,
-  startTestRedis,
-  type TestRedis,
-} from "@quantum/testkit";
+import { DEFAULT_FAKE_SYMBOLS, eventually, type FakeBinance, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,11 +14,13 @@ import {
   waitPlan,
   waitResult,
 } from "./helpers.js";
-import { startVenueProxy, type VenueProxy } from "./venue-proxy.js";
+import { startTestnetRig, type TestnetRig } from "./rig.js";
+import type { VenueProxy } from "./venue-proxy.js";
 
 // Every order request: looked up by client id first, then the submit gate (kill switch, trading state, lock) as
 // the very last step, then the request; fail-safe outcomes; bounded rate-limit waits; closes above maxQty in
 // chunks. Counted at the fake venue (POSTs and fills), through a real Apply Layer process.
+let rig: TestnetRig;
 let redis: TestRedis;
 let fake: FakeBinance;
 let proxy: VenueProxy;
@@ -34,33 +29,28 @@ let r: Redis;
 const API = { apiKey: "safety-key", apiSecret: "safety-secret" };
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
-    // ETHUSDT: market maxQty 0.4, so a close of 1.0 goes out in three chunks.
-    symbols: DEFAULT_FAKE_SYMBOLS.map((s) => (s.symbol === "ETHUSDT" ? { ...s, marketMaxQty: "0.4" } : s)),
-    positions: [
-      { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
-      { symbol: "ETHUSDT", positionAmt: "-5.000", markPrice: "3000" },
-    ],
+  rig = await startTestnetRig({
+    api: API,
+    venue: {
+      // ETHUSDT: market maxQty 0.4, so a close of 1.0 goes out in three chunks.
+      symbols: DEFAULT_FAKE_SYMBOLS.map((s) => (s.symbol === "ETHUSDT" ? { ...s, marketMaxQty: "0.4" } : s)),
+      positions: [
+        { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
+        { symbol: "ETHUSDT", positionAmt: "-5.000", markPrice: "3000" },
+      ],
+    },
+    dbs: [0],
+    viaProxy: true,
+    env: { APPLY_PERMIT_WAIT_MS: "10000", APPLY_RATE_LIMIT_MAX_WAIT_MS: "5000" },
   });
-  proxy = await startVenueProxy(fake.baseUrl);
+  ({ redis, fake, proxy } = rig);
   r = redis.client(0);
-  await r.set(keys.killSwitch, "false");
-  live = await startApply(
-    redis,
-    testnetEnv(redis, 0, proxy.baseUrl, API, {
-      APPLY_PERMIT_WAIT_MS: "10000",
-      APPLY_RATE_LIMIT_MAX_WAIT_MS: "5000",
-    }),
-  );
+  live = await startApply(redis, rig.env(0));
 });
 
 afterAll(async () => {
   await live?.proc.stop();
-  await proxy?.close();
-  await fake?.close();
-  await redis?.stop();
+  await rig?.close();
 });
 
 async function submitClose(symbol: string, safeQty: string, amt: string, over = {}): Promise<string> {

@@ -1,50 +1,41 @@
 import { keys } from "@quantum/contracts";
-import {
-  type FakeBinance,
-  type FakeOrder,
-  startFakeBinance,
-  startTestRedis,
-  type TestRedis,
-} from "@quantum/testkit";
+import type { FakeBinance, FakeOrder, TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
   proposal,
-  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
   waitResult,
 } from "./helpers.js";
+import { startTestnetRig, type TestnetRig } from "./rig.js";
 
 // UPDATE_SL never leaves a protected position unprotected: the trigger is checked against the mark first, and a
 // refused (or interrupted) replacement puts the previous stop back at its old trigger.
+let rig: TestnetRig;
 let redis: TestRedis;
 let fake: FakeBinance;
-const API = { apiKey: "stop-key", apiSecret: "stop-secret" };
-
-function testnetEnv(db: number): Record<string, string> {
-  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "10000" });
-}
+const testnetEnv = (db: number): Record<string, string> => rig.env(db);
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
-    positions: [
-      { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
-      { symbol: "ETHUSDT", positionAmt: "2.000", markPrice: "3000" },
-    ],
+  rig = await startTestnetRig({
+    api: { apiKey: "stop-key", apiSecret: "stop-secret" },
+    venue: {
+      positions: [
+        { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
+        { symbol: "ETHUSDT", positionAmt: "2.000", markPrice: "3000" },
+      ],
+    },
+    dbs: [0, 1],
+    env: { APPLY_PERMIT_WAIT_MS: "10000" },
   });
-  for (const db of [0, 1]) await redis.client(db).set(keys.killSwitch, "false");
+  ({ redis, fake } = rig);
 });
 
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
-});
+afterAll(() => rig?.close());
 
 async function updateSl(r: Redis, symbol: string, price: number, amt: string): Promise<string> {
   const planId = await streamProposal(r, proposal(symbol, { action: "UPDATE_SL", newSlProposed: price }));
