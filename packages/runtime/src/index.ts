@@ -71,12 +71,8 @@ export {
 export { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
 export { sleep } from "./sleep.js";
 export { type StatusHeartbeat, type StatusHeartbeatOptions, startStatusHeartbeat } from "./status.js";
-export {
-  StreamConsumer,
-  type StreamConsumerOptions,
-  type StreamItem,
-  type StreamSlots,
-} from "./stream-consumer.js";
+export { StreamConsumer } from "./stream-consumer.js";
+export type { StreamConsumerOptions, StreamItem, StreamSlots } from "./stream-consumer-options.js";
 export { type GroupInfo, parseXinfoGroups } from "./stream-replies.js";
 export {
   consumerName,

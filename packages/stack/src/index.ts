@@ -45,6 +45,7 @@ export {
   type ServiceName,
 } from "./services.js";
 export type { Stack, StackOptions } from "./stack-types.js";
+export { startStack } from "./start-stack.js";
 export { connectExisting, waitForGroups, waitForPaperPositions } from "./startup.js";
 export {
   bannerLines,
@@ -64,4 +65,3 @@ export {
   type StreamMarks,
   streamMarks,
 } from "./summary.js";
-export { startStack } from "./supervisor.js";
