@@ -1,3 +1,4 @@
+export { CLOSE_ACTIONS, CLOSE_FRACTIONS, type CloseAction, isCloseAction } from "./close-actions.js";
 export {
   type DecodeResult,
   decodeFail,

@@ -30,6 +30,7 @@ import {
   type ExchangeFailure,
   type ExchangeObserver,
   type ExchangePosition,
+  NOOP_OBSERVER,
   type OrderLookupOptions,
   type OrderOutcome,
   type OrderQueryResult,
@@ -47,7 +48,6 @@ type CallResult = { ok: true; data: unknown } | { ok: false; failure: ExchangeFa
 
 const NOT_FOUND_CODES: readonly number[] = [-2013];
 const NOT_OPEN_CODES: readonly number[] = [-2011, -2013];
-const NOOP_OBSERVER: ExchangeObserver = { request() {}, rateLimitHeaders() {}, rateLimited() {} };
 
 function positiveInt(name: string, v: number | undefined, fallback: number): number {
   const n = v ?? fallback;

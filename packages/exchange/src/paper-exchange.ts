@@ -20,6 +20,7 @@ import {
   type Exchange,
   type ExchangeObserver,
   type ExchangePosition,
+  NOOP_OBSERVER,
   type ObservedOutcome,
   type OrderOutcome,
   type OrderQueryResult,
@@ -41,7 +42,6 @@ export interface PaperExchangeOptions {
 }
 
 const MAX_ATTEMPTS = 20;
-const NOOP_OBSERVER: ExchangeObserver = { request() {}, rateLimitHeaders() {}, rateLimited() {} };
 
 /**
  * A paper venue on Redis: positions in quantum:paper:position:<SYMBOL>, orders by client id in

@@ -25,9 +25,9 @@ import { Executor } from "./execution/executor.js";
 import { Recovery } from "./execution/recovery.js";
 import { ExternalChangeWatcher } from "./external-change-watcher.js";
 import { Intake } from "./intake.js";
-import { SymbolLocks } from "./symbol-locks.js";
 import { ProposalHandler } from "./proposal-handler.js";
 import { ResultPublisher } from "./result-publisher.js";
+import { SymbolLocks } from "./symbol-locks.js";
 import { SymbolQueue } from "./symbol-queue.js";
 
 export interface StartApplyServiceOptions {

@@ -1,9 +1,11 @@
 import {
   type ApplyMode,
   type ApplyPlan,
+  CLOSE_FRACTIONS,
   decodeGovernorPermit,
   decodeP33Permit,
   type ExchangeVenue,
+  isCloseAction,
   keys,
   P33_DENY_REASONS,
   type P33PermitAllow,
@@ -23,7 +25,6 @@ import type { Logger } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { ApplyStateError } from "../apply-state-error.js";
-import { CLOSE_FRACTIONS, isCloseAction } from "../plan-gates.js";
 import { positionFromExchange, roundToTick } from "../positions.js";
 import type { ConsumedPermits } from "./plan-claimer.js";
 import type { Stop } from "./stop.js";
