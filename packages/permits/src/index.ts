@@ -31,7 +31,6 @@ export {
   type TradingStateCase,
 } from "./kill-switch-cases.js";
 export { PermitScriptLoadError } from "./permit-script-load-error.js";
-export { parseGovernorBlock } from "./plan-permit-wait.js";
 export {
   type KeyspaceWatch,
   keyspaceEventsEnabled,
@@ -40,6 +39,7 @@ export {
   type PermitWaiterOptions,
   waitAndConsumePermits,
 } from "./permit-waiter.js";
+export { parseGovernorBlock } from "./plan-permit-wait.js";
 export {
   type PublishPlanParams,
   type PublishPlanResult,
