@@ -6,6 +6,7 @@ import {
   startTestRedis,
   type TestRedis,
 } from "@quantum/testkit";
+import { afterAll, beforeAll } from "vitest";
 import { testnetEnv } from "./helpers.js";
 import { startVenueProxy, type VenueProxy } from "./venue-proxy.js";
 
@@ -53,5 +54,36 @@ export async function startTestnetRig(o: TestnetRigOptions): Promise<TestnetRig>
       await fake.close();
       await redis.stop();
     },
+  };
+}
+
+/**
+ * A rig for the tests of one file: started in a beforeAll, closed in an afterAll (after the file's own
+ * afterAll hooks). Its parts can be read once the rig has started.
+ */
+export function useTestnetRig(o: TestnetRigOptions): TestnetRig {
+  let rig: TestnetRig | null = null;
+  const started = (): TestnetRig => {
+    if (rig === null) throw new Error("the testnet rig is read before its beforeAll started it");
+    return rig;
+  };
+  beforeAll(async () => {
+    rig = await startTestnetRig(o);
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+  return {
+    get redis() {
+      return started().redis;
+    },
+    get fake() {
+      return started().fake;
+    },
+    get proxy() {
+      return started().proxy;
+    },
+    env: (db, over) => started().env(db, over),
+    close: () => started().close(),
   };
 }

@@ -4,7 +4,6 @@ import {
   freePort,
   type ServiceProcess,
   startServiceProcess,
-  type TestRedis,
   waitHealthy,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
@@ -18,12 +17,10 @@ import {
   streamProposal,
   waitResult,
 } from "./helpers.js";
-import { startTestnetRig, type TestnetRig } from "./rig.js";
+import { useTestnetRig } from "./rig.js";
 
 // A P3.3 permit sized before the symbol's last fill is never spent after it. Real Apply Layer, real P3.3 and the
 // dev governor against FakeBinance (testnet mode) whose answers arrive 30-430 ms after it acted.
-let rig: TestnetRig;
-let redis: TestRedis;
 let r: Redis;
 let governor: ServiceProcess;
 let p33: ServiceProcess;
@@ -39,34 +36,34 @@ function latencies(seed: number): () => number {
   };
 }
 
+const rig = useTestnetRig({
+  api: API,
+  venue: {
+    positions: [
+      { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
+      { symbol: "ETHUSDT", positionAmt: "2.000", markPrice: "3000" },
+    ],
+  },
+  dbs: [0],
+  viaProxy: true,
+  proxyLatencyMs: latencies(17),
+  env: { APPLY_PERMIT_WAIT_MS: "10000" },
+});
+
 beforeAll(async () => {
-  rig = await startTestnetRig({
-    api: API,
-    venue: {
-      positions: [
-        { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
-        { symbol: "ETHUSDT", positionAmt: "2.000", markPrice: "3000" },
-      ],
-    },
-    dbs: [0],
-    viaProxy: true,
-    proxyLatencyMs: latencies(17),
-    env: { APPLY_PERMIT_WAIT_MS: "10000" },
-  });
-  redis = rig.redis;
-  r = redis.client(0);
+  r = rig.redis.client(0);
   const venue = {
     BINANCE_TESTNET_API_KEY: API.apiKey,
     BINANCE_TESTNET_API_SECRET: API.apiSecret,
     BINANCE_BASE_URL: rig.proxy.baseUrl,
     APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
   };
-  governor = startGovernor(redis);
+  governor = startGovernor(rig.redis);
   const p33Port = await freePort();
   p33 = startServiceProcess({
     entry: P33_ENTRY,
     env: {
-      REDIS_URL: redis.url(0),
+      REDIS_URL: rig.redis.url(0),
       P33_METRICS_PORT: String(p33Port),
       P33_EXCHANGE: "testnet",
       P33_ALLOWLIST: "BTCUSDT,ETHUSDT",
@@ -80,12 +77,11 @@ beforeAll(async () => {
     const names = info.map((g) => String(g[1]));
     return names.includes(groups.governor) && names.includes(groups.p33);
   });
-  apply = await startApply(redis, rig.env(0));
+  apply = await startApply(rig.redis, rig.env(0));
 });
 
 afterAll(async () => {
   await Promise.all([apply?.proc.stop(), governor?.stop(), p33?.stop()]);
-  await rig?.close();
 });
 
 describe("two closes of one symbol in one execution window", () => {
