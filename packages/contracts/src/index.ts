@@ -18,9 +18,9 @@ export {
   MAX_NUMBER_CHARS,
   numberToDecimalString,
 } from "./decimal-string.js";
+export { DecodeError } from "./decode-error.js";
 export { EncodeError } from "./encode-error.js";
 export { errorText } from "./error-text.js";
-export { DecodeError } from "./errors.js";
 export {
   defineHashCodec,
   type FieldSpec,

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { groups } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import { DEFAULT_FEEDER_INTERVAL_SEC, DEFAULT_STACK_SYMBOLS } from "./args.js";
-import { type ChildExit, describeExit, ManagedChild, stopAndJudge } from "./child.js";
 import { StackStartError } from "./errors/stack-start-error.js";
-import { HealthMonitor, waitFor200 } from "./health.js";
+import { HealthMonitor, waitFor200 } from "./health-monitor.js";
 import { fileSink, type LogSink, terminalSink } from "./logs.js";
+import { type ChildExit, describeExit, ManagedChild, stopAndJudge } from "./managed-child.js";
 import { freePort, pickPort } from "./ports.js";
 import { closeClient, connectWithRetry, redisServerArgs } from "./redis.js";
 import {

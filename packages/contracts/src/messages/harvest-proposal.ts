@@ -1,6 +1,6 @@
 import { type DecodeResult, decodeFail, type FieldMap, isPlainRecord } from "../codec.js";
+import { DecodeError } from "../decode-error.js";
 import { errorText } from "../error-text.js";
-import { DecodeError } from "../errors.js";
 import { defineHashCodec } from "../hash-codec.js";
 import { HEDGE_LEGS, type HedgeLeg } from "../reasons.js";
 import { fields } from "../wire.js";
