@@ -1,10 +1,4 @@
-import {
-  APPLY_MODES,
-  type ApplyMode,
-  P35_SYMBOL_WINDOWS,
-  type P35SymbolWindow,
-  TRADING_STATES,
-} from "@quantum/contracts";
+import { type ApplyMode, P35_SYMBOL_WINDOWS, type P35SymbolWindow } from "@quantum/contracts";
 import {
   DASHBOARD_QUERIES,
   type DashboardQuery,
@@ -16,23 +10,16 @@ import {
 } from "@quantum/insight";
 import { Argument, Command, CommanderError, Option } from "commander";
 import { parseSymbolList, parseThreshold } from "./commands/dashboard/args.js";
-import { killStatus, setKillSwitch } from "./commands/kill.js";
 import { ledgerSet, ledgerShow, positionShow } from "./commands/ledger.js";
 import { permitGrant, permitShow } from "./commands/permit.js";
-import { stateSet, stateShow } from "./commands/state.js";
 import { statusSnapshot } from "./commands/status.js";
 import { trend } from "./commands/trend.js";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
 import { UsageError } from "./errors/usage-error.js";
 import { EXIT, EXIT_CODE_HELP } from "./exit-codes.js";
+import { addKill, addState, modeOption } from "./program-control.js";
 import { addLedgerAdopt, addOperations } from "./program-ops.js";
-import {
-  renderKillSet,
-  renderKillStatus,
-  renderMode,
-  renderStateSet,
-  renderStateShow,
-} from "./render/control.js";
+import { renderMode } from "./render/control.js";
 import { renderDashboard } from "./render/dashboard.js";
 import { renderHealth } from "./render/health.js";
 import {
@@ -49,12 +36,6 @@ import { watchStatus } from "./watch.js";
 
 const VERSION = "0.1.0";
 
-const modeOption = () =>
-  new Option(
-    "--mode <mode>",
-    "mode used to judge a missing key (default: the live services' status, APPLY_MODE, else production)",
-  ).choices(APPLY_MODES);
-
 function healthOpts(o: { host?: string; timeout?: string; services?: string }) {
   const services = o.services?.split(/[\s,]+/).filter((s) => s !== "");
   for (const s of services ?? []) {
@@ -70,96 +51,6 @@ function healthOpts(o: { host?: string; timeout?: string; services?: string }) {
     ...(timeoutSec !== undefined ? { timeoutMs: timeoutSec * 1000 } : {}),
     ...(services !== undefined ? { services } : {}),
   };
-}
-
-function addKill(program: Command, inv: Invocation): void {
-  const kill = program.command("kill").description("global kill switch (quantum:global:kill_switch)");
-  for (const on of [true, false]) {
-    common(
-      kill
-        .command(on ? "on" : "off")
-        .description(on ? "halt all trading (requires --reason)" : "allow trading again")
-        .option(
-          "--reason <text>",
-          on ? "why (required)" : "why (optional; clears the old reason when omitted)",
-        )
-        .option("--by <name>", "who (default: user@host)")
-        .option("--wait-timeout <ms>", "timeout of WAIT / WAITAOF in ms", "1000")
-        .option(
-          "--drain-timeout <ms>",
-          "kill on: how long to wait for orders already in flight to settle (exit 3 if they do not)",
-          "10000",
-        ),
-    ).action(
-      async (
-        o: CommonOptions & { reason?: string; by?: string; waitTimeout: string; drainTimeout: string },
-      ) => {
-        const waitTimeoutMs = numberOption("--wait-timeout", o.waitTimeout, 1, 60_000) ?? 1000;
-        const drainTimeoutMs = numberOption("--drain-timeout", o.drainTimeout, 0, 120_000) ?? 10_000;
-        if (on && (o.reason ?? "").trim() === "") {
-          inv.json = o.json === true;
-          throw new UsageError("kill on: --reason TEXT is required (why is trading being stopped?)");
-        }
-        await inv.withRedis(
-          o,
-          async (redis) => {
-            const r = await setKillSwitch(redis, on, {
-              ...(o.reason !== undefined ? { reason: o.reason } : {}),
-              by: o.by ?? inv.io.defaultActor,
-              waitTimeoutMs,
-              drainTimeoutMs,
-            });
-            const settled = r.inFlight === null || r.inFlight.drained;
-            return outcome(r, renderKillSet, r.durability.complete && settled ? EXIT.ok : EXIT.condition);
-          },
-          { commandTimeoutMs: waitTimeoutMs + drainTimeoutMs + 5000 },
-        );
-      },
-    );
-  }
-  common(
-    kill
-      .command("status")
-      .description("show the kill switch and who changed it last; exit 0 OFF, 3 ON (halted)")
-      .addOption(modeOption()),
-  ).action(async (o: CommonOptions & { mode?: ApplyMode }) => {
-    await inv.withRedis(o, async (redis) => {
-      const r = await killStatus(redis, {
-        ...(o.mode !== undefined ? { mode: o.mode } : {}),
-        ...(inv.io.env.APPLY_MODE !== undefined ? { envMode: inv.io.env.APPLY_MODE } : {}),
-      });
-      return outcome(r, renderKillStatus, r.halted ? EXIT.condition : EXIT.ok);
-    });
-  });
-}
-
-function addState(program: Command, inv: Invocation): void {
-  const state = program.command("state").description("trading state (quantum:global:trading_state)");
-  common(
-    state
-      .command("set")
-      .description("set the trading state")
-      .addArgument(new Argument("<state>", TRADING_STATES.join("|")))
-      .option("--reason <text>", "why (recorded with the change and in the audit stream)"),
-  ).action(async (value: string, o: CommonOptions & { reason?: string }) => {
-    await inv.withRedis(o, async (redis) =>
-      outcome(
-        await stateSet(redis, value, {
-          by: inv.io.defaultActor,
-          ...(o.reason !== undefined ? { reason: o.reason } : {}),
-        }),
-        renderStateSet,
-      ),
-    );
-  });
-  common(state.command("show").description("show the trading state; exit 3 when HALTED")).action(
-    async (o: CommonOptions) => {
-      await inv.withRedis(o, async (redis) => {
-        const r = await stateShow(redis);
-        return outcome(r, renderStateShow, r.halted ? EXIT.condition : EXIT.ok);
-      });
-    },
-  );
 }
 
 function addRecords(program: Command, inv: Invocation): void {

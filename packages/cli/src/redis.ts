@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import { Redis } from "ioredis";
 import { RedisUnreachableError } from "./errors/redis-unreachable-error.js";
 import { UsageError } from "./errors/usage-error.js";
@@ -67,7 +68,7 @@ export async function connectRedis(opts: ConnectOptions): Promise<Redis> {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    const cause = firstError ?? (err instanceof Error ? err.message : String(err));
+    const cause = firstError ?? errorText(err);
     throw new RedisUnreachableError(redactRedisUrl(opts.url), cause);
   }
   return redis;

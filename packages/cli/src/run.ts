@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import type { Command } from "commander";
 import type { Redis } from "ioredis";
 import { CommandFailedError } from "./errors/command-failed-error.js";
@@ -90,7 +91,7 @@ export class Invocation {
       err instanceof UsageError || err instanceof RedisUnreachableError || err instanceof CommandFailedError
         ? err.code
         : "internal_error";
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     this.exitCode = usage ? EXIT.usage : EXIT.failure;
     if (this.json) this.io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
     this.io.stderr(`quantumctl: ${message}\n`);

@@ -1,4 +1,5 @@
 import type { ApplyMode } from "@quantum/contracts";
+import { errorText } from "@quantum/contracts";
 import { type StatusResult, statusSnapshot } from "./commands/status.js";
 import { closeRedis, connectRedis } from "./redis.js";
 import { renderStatus } from "./render/status.js";
@@ -40,7 +41,7 @@ export async function watchStatus(inv: Invocation, opts: WatchOptions): Promise<
         });
         frame = opts.json ? JSON.stringify(snap) : renderStatus(snap, style);
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorText(err);
         frame = opts.json
           ? JSON.stringify({ error: { code: "redis_error", message }, at: Date.now() / 1000 })
           : style.red(`${new Date().toISOString()}  Redis error: ${message} (retrying)`);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { DecodeError } from "./errors.js";
+import { DecodeError } from "./decode-error.js";
 
 /** A stream entry or hash as Redis returns it: field name → string value. */
 export type FieldMap = Record<string, string>;

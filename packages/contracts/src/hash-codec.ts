@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type DecodeResult, decodeFail, decodeWith, type FieldMap, isPlainRecord } from "./codec.js";
 import { EncodeError } from "./encode-error.js";
+import { errorText } from "./error-text.js";
 import type { FieldCodec } from "./wire.js";
 
 /** Where one property of T travels: its wire field name and codec. */
@@ -33,10 +34,6 @@ export interface HashCodec<T> {
   encodePatch(patch: Partial<T>): FieldMap;
   /** Wire field name of each property. */
   readonly wireNames: { readonly [K in keyof T]-?: string };
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export function defineHashCodec<T>(specs: FieldSpecs<T>, opts: HashCodecOptions<T> = {}): HashCodec<T> {
@@ -96,7 +93,7 @@ export function defineHashCodec<T>(specs: FieldSpecs<T>, opts: HashCodecOptions<
       const violation = opts.check ? opts.check(value, input) : null;
       return violation === null ? { ok: true, value } : decodeFail(violation[0], violation[1]);
     } catch (err) {
-      return decodeFail("$", `decoder failure: ${message(err)}`);
+      return decodeFail("$", `decoder failure: ${errorText(err)}`);
     }
   }
 
@@ -104,7 +101,7 @@ export function defineHashCodec<T>(specs: FieldSpecs<T>, opts: HashCodecOptions<
     try {
       return spec.codec.encode(v);
     } catch (err) {
-      throw new EncodeError(spec.wire, message(err));
+      throw new EncodeError(spec.wire, errorText(err));
     }
   }
 

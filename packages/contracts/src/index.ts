@@ -1,3 +1,4 @@
+export { CLOSE_ACTIONS, CLOSE_FRACTIONS, type CloseAction, isCloseAction } from "./close-actions.js";
 export {
   type DecodeResult,
   decodeFail,
@@ -17,8 +18,9 @@ export {
   MAX_NUMBER_CHARS,
   numberToDecimalString,
 } from "./decimal-string.js";
+export { DecodeError } from "./decode-error.js";
 export { EncodeError } from "./encode-error.js";
-export { DecodeError } from "./errors.js";
+export { errorText } from "./error-text.js";
 export {
   defineHashCodec,
   type FieldSpec,
@@ -200,6 +202,7 @@ export {
   TRADING_STATES,
   type TradingState,
 } from "./reasons.js";
+export { streamIdMs } from "./stream-id.js";
 export {
   CLIENT_ORDER_ID_RE,
   clampDetail,

@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import {
   ConfigError,
   closeRedis,
@@ -61,7 +62,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${SERVICE}: fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${SERVICE}: fatal: ${errorText(err)}\n`);
     process.exit(1);
   },
 );

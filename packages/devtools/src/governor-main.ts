@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import { ConfigError, closeRedis, createLogger, createRedis, loadConfig, onShutdown } from "@quantum/runtime";
 import type { z } from "zod";
 import { governorEnvSchema } from "./env.js";
@@ -35,9 +36,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(
-      `${DEV_GOVERNOR_SERVICE}: fatal: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
+    process.stderr.write(`${DEV_GOVERNOR_SERVICE}: fatal: ${errorText(err)}\n`);
     process.exit(1);
   },
 );

@@ -5,7 +5,7 @@ export {
   type BinanceEndpoint,
   type BinanceLimitName,
 } from "./binance-rate-limits.js";
-export type { BinanceUsdmExchangeOptions } from "./binance-usdm.js";
+export type { BinanceUsdmExchangeOptions } from "./binance-usdm-options.js";
 export {
   classifyError,
   DEFAULT_RETRY_AFTER_MS,

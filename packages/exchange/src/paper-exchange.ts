@@ -1,4 +1,11 @@
-import { DEFAULT_STREAM_MAXLEN, keyPatterns, keys, streams, symbolFromKey } from "@quantum/contracts";
+import {
+  DEFAULT_STREAM_MAXLEN,
+  errorText,
+  keyPatterns,
+  keys,
+  streams,
+  symbolFromKey,
+} from "@quantum/contracts";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { placedOutcome } from "./binance-parse.js";
@@ -12,6 +19,7 @@ import {
   type Exchange,
   type ExchangeObserver,
   type ExchangePosition,
+  NOOP_OBSERVER,
   type ObservedOutcome,
   type OrderOutcome,
   type OrderQueryResult,
@@ -33,11 +41,6 @@ export interface PaperExchangeOptions {
 }
 
 const MAX_ATTEMPTS = 20;
-const NOOP_OBSERVER: ExchangeObserver = { request() {}, rateLimitHeaders() {}, rateLimited() {} };
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * A paper venue on Redis: positions in quantum:paper:position:<SYMBOL>, orders by client id in
@@ -89,7 +92,7 @@ export class PaperExchange implements Exchange {
       const [sec, usec] = await this.redis.time();
       return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
     } catch (err) {
-      throw new ExchangeRequestError("server_time", { kind: "notSent", detail: `redis: ${errText(err)}` });
+      throw new ExchangeRequestError("server_time", { kind: "notSent", detail: `redis: ${errorText(err)}` });
     }
   }
 
@@ -131,7 +134,7 @@ export class PaperExchange implements Exchange {
       return out;
     } catch (err) {
       this.report("positions", "not_sent", t0);
-      throw new ExchangeRequestError("positions", { kind: "notSent", detail: `redis: ${errText(err)}` });
+      throw new ExchangeRequestError("positions", { kind: "notSent", detail: `redis: ${errorText(err)}` });
     }
   }
 
@@ -161,7 +164,7 @@ export class PaperExchange implements Exchange {
         if (Object.keys(existing).length > 0) return placedOutcome(orderFromHash(existing));
         [amtRaw = null, markRaw = null, entryRaw = null] = position;
       } catch (err) {
-        return { kind: "notSent", detail: `redis: ${errText(err)}` };
+        return { kind: "notSent", detail: `redis: ${errorText(err)}` };
       }
       const plan = planPaperOrder(order, rules, amtRaw, markRaw, entryRaw);
       if (!plan.ok) return plan.outcome;
@@ -215,7 +218,7 @@ export class PaperExchange implements Exchange {
           ...streamFields.flat(),
         );
       } catch (err) {
-        return { kind: "unknown", detail: `redis: ${errText(err)}` };
+        return { kind: "unknown", detail: `redis: ${errorText(err)}` };
       }
       if (res[0] === 1) {
         return {
@@ -241,7 +244,7 @@ export class PaperExchange implements Exchange {
       return { kind: "found", order: orderFromHash(h) };
     } catch (err) {
       this.report("query_order", "not_sent", t0);
-      return { kind: "notSent", detail: `redis: ${errText(err)}` };
+      return { kind: "notSent", detail: `redis: ${errorText(err)}` };
     }
   }
 
@@ -259,7 +262,7 @@ export class PaperExchange implements Exchange {
       return code === 1 ? { kind: "canceled", orderId: String(value), clientOrderId } : { kind: "notOpen" };
     } catch (err) {
       this.report("cancel_order", "unknown", t0);
-      return { kind: "unknown", detail: `redis: ${errText(err)}` };
+      return { kind: "unknown", detail: `redis: ${errorText(err)}` };
     }
   }
 

@@ -153,6 +153,9 @@ export interface ExchangeObserver {
   rateLimited(retryAfterMs: number): void;
 }
 
+/** An observer that records nothing (the default of both exchanges). */
+export const NOOP_OBSERVER: ExchangeObserver = { request() {}, rateLimitHeaders() {}, rateLimited() {} };
+
 /**
  * What the services use. Reads (positions, rules, mode, time) throw ExchangeRequestError carrying the
  * classified failure; order calls never throw for exchange problems and return a closed union instead.

@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import { KNOWN_SERVICES, readServiceStatuses, type ServiceStatusRow } from "./services.js";
 
@@ -95,7 +96,7 @@ async function pingRedis(redis: Redis): Promise<HealthResult["redis"]> {
     await redis.ping();
     return { ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100, error: null };
   } catch (err) {
-    return { ok: false, latencyMs: null, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, latencyMs: null, error: errorText(err) };
   }
 }
 

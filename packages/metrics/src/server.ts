@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { errorText } from "@quantum/contracts";
 import type { Registry } from "prom-client";
 import type { HealthReport } from "./health.js";
 
@@ -69,10 +70,6 @@ function send(
 }
 
 const BUILT_IN_PATHS = ["/metrics", "/health", "/ready"];
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Serve GET /metrics (Prometheus text), /health (200 + JSON only when healthy, else 503 + JSON), /ready

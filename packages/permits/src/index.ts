@@ -23,7 +23,6 @@ export {
   TRADING_STATE_CASES,
   type TradingStateCase,
 } from "./kill-switch-cases.js";
-export { parseGovernorBlock } from "./permit-wait.js";
 export {
   type KeyspaceWatch,
   keyspaceEventsEnabled,
@@ -32,6 +31,7 @@ export {
   type PermitWaiterOptions,
   waitAndConsumePermits,
 } from "./permit-waiter.js";
+export { parseGovernorBlock } from "./plan-permit-wait.js";
 export type { BeginSubmitResult } from "./replies.js";
 export {
   type ClaimResult,

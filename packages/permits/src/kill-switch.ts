@@ -1,4 +1,4 @@
-import { type ApplyMode, keys, type TradingState } from "@quantum/contracts";
+import { type ApplyMode, errorText, keys, type TradingState } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 
 /**
@@ -44,7 +44,7 @@ export async function readKillSwitch(redis: Redis, mode: ApplyMode): Promise<Kil
   try {
     values = await redis.mget(keys.killSwitch, keys.killSwitchReason, keys.killSwitchBy, keys.killSwitchAt);
   } catch (err) {
-    return { halted: true, value: null, error: err instanceof Error ? err.message : String(err) };
+    return { halted: true, value: null, error: errorText(err) };
   }
   const [value = null, reason = null, by = null, at = null] = values;
   const status: KillSwitchStatus = { halted: killSwitchHalts(value, mode), value };
@@ -74,7 +74,7 @@ export async function readTradingState(redis: Redis): Promise<TradingStateStatus
       state: "HALTED",
       halted: true,
       value: null,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorText(err),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { keys, keyspaceChannel } from "@quantum/contracts";
 import { type Redis, ReplyError } from "ioredis";
 import { InvalidPermitArgumentError } from "./invalid-permit-argument-error.js";
-import { PermitWait } from "./permit-wait.js";
+import { PlanPermitWait } from "./plan-permit-wait.js";
 import type { PermitLogger, PermitWaitParams, PermitWaitResult } from "./wait-types.js";
 
 export interface PermitWaiterOptions {
@@ -73,9 +73,9 @@ export class PermitWaiter {
   private flagsRead: Promise<string | null> | null = null;
   private opening: Promise<void> | null = null;
   private readonly patternWatches = new Map<string, KeyspaceWatch>();
-  private readonly channelWaits = new Map<string, Set<PermitWait>>();
+  private readonly channelWaits = new Map<string, Set<PlanPermitWait>>();
   private readonly channelSubscribed = new Map<string, Promise<unknown>>();
-  private readonly waits = new Set<PermitWait>();
+  private readonly waits = new Set<PlanPermitWait>();
   private closedFlag = false;
 
   constructor(redis: Redis, opts: PermitWaiterOptions = {}) {
@@ -131,7 +131,7 @@ export class PermitWaiter {
       keys.p33Permit(params.planId),
       keys.governorBlock(params.planId),
     ].map((key) => keyspaceChannel(this.db, `${this.keyPrefix}${key}`));
-    const w = new PermitWait(this.redis, params, channels, (done) => this.release(done));
+    const w = new PlanPermitWait(this.redis, params, channels, (done) => this.release(done));
     this.waits.add(w);
     w.arm();
     if (!w.isSettled) {
@@ -147,7 +147,7 @@ export class PermitWaiter {
    * the subscription (channels are registered synchronously before the wait can settle, so release() always
    * finds them); begin() attempts again once the channels are live and starts the fallback poll.
    */
-  private async start(w: PermitWait, stepMs: number): Promise<void> {
+  private async start(w: PlanPermitWait, stepMs: number): Promise<void> {
     const first = w.tryFirst();
     try {
       const notify = await this.detect();
@@ -311,7 +311,7 @@ export class PermitWaiter {
   }
 
   /** Register the wait's channels; SUBSCRIBE the new ones and wait (at most stepMs) until they are live. */
-  private async subscribe(w: PermitWait, stepMs: number): Promise<void> {
+  private async subscribe(w: PlanPermitWait, stepMs: number): Promise<void> {
     const sub = this.subscriber;
     if (sub === null) return;
     const fresh: string[] = [];
@@ -343,7 +343,7 @@ export class PermitWaiter {
     clearTimeout(timer);
   }
 
-  private release(w: PermitWait): void {
+  private release(w: PlanPermitWait): void {
     this.waits.delete(w);
     const gone: string[] = [];
     for (const ch of w.channels) {

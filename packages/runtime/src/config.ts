@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
+import { errorText } from "@quantum/contracts";
 import { z } from "zod";
 import { ConfigError } from "./config-error.js";
 import { redisAliases } from "./redis-config.js";
@@ -79,7 +80,7 @@ export function resolveEnv(opts: LoadConfigOptions = {}): { env: Record<string, 
     try {
       fromFiles = { ...fromFiles, ...clean(parseEnv(readFileSync(file, "utf8"))) };
     } catch (err) {
-      issues.push(`--env-file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      issues.push(`--env-file ${file}: ${errorText(err)}`);
     }
   }
   const env = {

@@ -82,15 +82,10 @@ export {
   type ServiceParts,
 } from "./service-host.js";
 export { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
+export { sleep } from "./sleep.js";
 export { type StatusHeartbeat, type StatusHeartbeatOptions, startStatusHeartbeat } from "./status.js";
-export {
-  type DecodeError,
-  type DecodeResult,
-  StreamConsumer,
-  type StreamConsumerOptions,
-  type StreamItem,
-  type StreamSlots,
-} from "./stream-consumer.js";
+export { StreamConsumer } from "./stream-consumer.js";
+export type { StreamConsumerOptions, StreamItem, StreamSlots } from "./stream-consumer-options.js";
 export { type GroupInfo, parseXinfoGroups } from "./stream-replies.js";
 export {
   consumerName,
@@ -100,7 +95,6 @@ export {
   deadLetter,
   deadLetterFields,
   ensureGroup,
-  fieldsToRecord,
   truncateUtf8,
   xaddArgs,
   xaddCapped,

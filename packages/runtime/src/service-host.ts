@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import {
   createServiceRegistry,
   type HealthCheck,
@@ -277,7 +278,7 @@ export function runService(
   service.started.catch((err: unknown) => {
     refused = true;
     logger.fatal({ err }, "startup failed");
-    const text = err instanceof Error ? err.message : String(err);
+    const text = errorText(err);
     process.stderr.write(`${service.name}: refusing to start: ${text}\n`);
     void control.trigger("startup_refused");
   });

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { keys } from "@quantum/contracts";
+import { errorText, keys } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
@@ -62,11 +62,7 @@ export function startStatusHeartbeat(redis: Redis, opts: StatusHeartbeatOptions)
       if (failing) log?.info({ key }, "status heartbeat resumed");
       failing = false;
     } catch (err) {
-      if (!failing)
-        log?.warn(
-          { err: { message: err instanceof Error ? err.message : String(err) } },
-          "status heartbeat failed",
-        );
+      if (!failing) log?.warn({ err: { message: errorText(err) } }, "status heartbeat failed");
       failing = true;
     }
   }

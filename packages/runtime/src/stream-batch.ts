@@ -1,4 +1,4 @@
-import { streams } from "@quantum/contracts";
+import { type DecodeResult, errorText, streams } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import type { RawEntry } from "./stream-replies.js";
 import { deadLetterFields, xaddArgs } from "./streams.js";
@@ -9,14 +9,7 @@ export interface Malformed {
   error: string;
 }
 
-export type Decoder<T> = (
-  fields: Record<string, string>,
-  id: string,
-) => { ok: true; value: T } | { ok: false; error: { message: string; field?: string } };
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export type Decoder<T> = (fields: Record<string, string>, id: string) => DecodeResult<T>;
 
 /** Split raw entries into decoded items, malformed ones (decoder said no or threw) and deleted ones. */
 export function decodeEntries<T>(entries: readonly RawEntry[], decode: Decoder<T>) {
@@ -33,8 +26,7 @@ export function decodeEntries<T>(entries: readonly RawEntry[], decode: Decoder<T
       if (r.ok) {
         items.push({ id: e.id, value: r.value });
       } else {
-        const error = r.error.field ? `${r.error.field}: ${r.error.message}` : r.error.message;
-        bad.push({ id: e.id, fields: e.fields, error });
+        bad.push({ id: e.id, fields: e.fields, error: r.error.message });
       }
     } catch (err) {
       bad.push({ id: e.id, fields: e.fields, error: `decode failed: ${errorText(err)}` });

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { DEFAULT_STREAM_MAXLEN, streams } from "@quantum/contracts";
+import { DEFAULT_STREAM_MAXLEN, errorText, streams } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 
 /** Per-value size limit of the dead-letter `raw` copy (64 KiB). */
@@ -81,10 +81,6 @@ export function deadLetter(redis: Redis, input: DeadLetterInput): Promise<string
   return xaddCapped(redis, streams.deadLetter, deadLetterFields(input));
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** XGROUP CREATE … MKSTREAM; an existing group (BUSYGROUP) is fine. Resolves true when it was created. */
 export async function ensureGroup(
   redis: Redis,
@@ -96,7 +92,7 @@ export async function ensureGroup(
     await redis.xgroup("CREATE", stream, group, startId, "MKSTREAM");
     return true;
   } catch (err) {
-    if (errorMessage(err).startsWith("BUSYGROUP")) return false;
+    if (errorText(err).startsWith("BUSYGROUP")) return false;
     throw err;
   }
 }
@@ -105,11 +101,4 @@ export async function ensureGroup(
 export function consumerName(service: string, override?: string): string {
   const o = override?.trim();
   return o !== undefined && o !== "" ? o : `${hostname()}-${service}`;
-}
-
-/** A flat [k, v, k, v] reply → record (a repeated field keeps its last value). */
-export function fieldsToRecord(flat: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
-  return out;
 }

@@ -1,3 +1,4 @@
+import { type DecodeResult, decodeFail, decodeOk } from "@quantum/contracts";
 import { createServiceRegistry, createStreamMetrics } from "@quantum/metrics";
 import { metricValue } from "@quantum/testkit";
 import type { Redis } from "ioredis";
@@ -30,10 +31,8 @@ export async function addEntries(redis: Redis, stream: string, n: number, from =
 }
 
 /** Decoder used by the tests: field `n` must be a whole number. */
-export function decodeN(fields: Record<string, string>) {
+export function decodeN(fields: Record<string, string>): DecodeResult<number> {
   const n = fields.n;
-  if (n === undefined || !/^\d+$/.test(n)) {
-    return { ok: false as const, error: { message: "must be a whole number", field: "n" } };
-  }
-  return { ok: true as const, value: Number(n) };
+  if (n === undefined || !/^\d+$/.test(n)) return decodeFail("n", "must be a whole number");
+  return decodeOk(Number(n));
 }

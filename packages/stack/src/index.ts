@@ -5,6 +5,16 @@ export {
   STACK_USAGE,
   type StackArgs,
 } from "./args.js";
+export { StackStartError } from "./errors/stack-start-error.js";
+export { StackUsageError } from "./errors/stack-usage-error.js";
+export {
+  HealthMonitor,
+  type HealthStats,
+  probe,
+  type ServiceHealthStats,
+  waitFor200,
+} from "./health-monitor.js";
+export { fileSink, formatChildLine, type LogSink, terminalSink } from "./logs.js";
 export {
   type ChildExit,
   type ChildSpec,
@@ -13,11 +23,7 @@ export {
   ManagedChild,
   type ManagedChildOptions,
   stopAndJudge,
-} from "./child.js";
-export { StackStartError } from "./errors/stack-start-error.js";
-export { StackUsageError } from "./errors/stack-usage-error.js";
-export { HealthMonitor, type HealthStats, probe, type ServiceHealthStats, waitFor200 } from "./health.js";
-export { fileSink, formatChildLine, type LogSink, terminalSink } from "./logs.js";
+} from "./managed-child.js";
 export { freePort, isPortFree, pickPort } from "./ports.js";
 export {
   closeClient,
@@ -45,6 +51,7 @@ export {
   type ServiceName,
 } from "./services.js";
 export type { Stack, StackOptions } from "./stack-types.js";
+export { startStack } from "./start-stack.js";
 export { connectExisting, waitForGroups, waitForPaperPositions } from "./startup.js";
 export {
   bannerLines,
@@ -64,4 +71,3 @@ export {
   type StreamMarks,
   streamMarks,
 } from "./summary.js";
-export { startStack } from "./supervisor.js";

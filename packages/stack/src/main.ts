@@ -4,7 +4,7 @@ import { parseStackArgs, STACK_USAGE, type StackArgs } from "./args.js";
 import { StackStartError } from "./errors/stack-start-error.js";
 import { StackUsageError } from "./errors/stack-usage-error.js";
 import type { Stack } from "./stack-types.js";
-import { startStack } from "./supervisor.js";
+import { startStack } from "./start-stack.js";
 
 /** The supervisor behind `bash scripts/stack.sh` (exec'd by it after bootstrap and build). */
 async function main(): Promise<number> {

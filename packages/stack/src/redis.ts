@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import { Redis } from "ioredis";
 
 /** Keyspace notifications the services use (event-driven permit waits): all classes, both channels. */
@@ -68,7 +69,7 @@ export async function connectWithRetry(url: string, timeoutMs: number): Promise<
       await r.ping();
       return r;
     } catch (err) {
-      last = first ?? (err instanceof Error ? err.message : String(err));
+      last = first ?? errorText(err);
       r.disconnect();
     }
     if (Date.now() >= deadline) throw new Error(`redis at ${url} not reachable: ${last}`);

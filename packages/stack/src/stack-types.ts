@@ -1,4 +1,4 @@
-import type { ChildExit } from "./child.js";
+import type { ChildExit } from "./managed-child.js";
 import type { ChildName, ServiceName } from "./services.js";
 import type { StackRedisInfo, StackResult, StackServiceInfo, StackState } from "./state.js";
 

@@ -1,4 +1,4 @@
-import { keys, streams } from "@quantum/contracts";
+import { errorText, keys, streams } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import { StackStartError } from "./errors/stack-start-error.js";
 import { connectWithRetry, ensureNotifications } from "./redis.js";
@@ -15,7 +15,7 @@ export async function connectExisting(
   say: (line: string) => void,
 ): Promise<{ client: Redis; info: StackRedisInfo }> {
   const client = await connectWithRetry(url, 5000).catch((err: unknown) => {
-    throw new StackStartError(`REDIS_URL: ${err instanceof Error ? err.message : String(err)}`);
+    throw new StackStartError(`REDIS_URL: ${errorText(err)}`);
   });
   const mode = await client.hget(keys.serviceStatus("apply-layer"), "mode").catch(() => null);
   if (mode === "production") {

@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HealthStats } from "./health.js";
+import type { HealthStats } from "./health-monitor.js";
 import { QUANTUMCTL_ENTRY, type ServiceName } from "./services.js";
 import { countsText, type RunCounts } from "./summary.js";
 

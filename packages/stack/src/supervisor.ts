@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { groups } from "@quantum/contracts";
 import type { Redis } from "ioredis";
 import { DEFAULT_FEEDER_INTERVAL_SEC, DEFAULT_STACK_SYMBOLS } from "./args.js";
-import { type ChildExit, describeExit, ManagedChild, stopAndJudge } from "./child.js";
 import { StackStartError } from "./errors/stack-start-error.js";
-import { HealthMonitor, waitFor200 } from "./health.js";
+import { HealthMonitor, waitFor200 } from "./health-monitor.js";
 import { fileSink, type LogSink, terminalSink } from "./logs.js";
+import { type ChildExit, describeExit, ManagedChild, stopAndJudge } from "./managed-child.js";
 import { freePort, pickPort } from "./ports.js";
 import { closeClient, connectWithRetry, redisServerArgs } from "./redis.js";
 import {
@@ -20,7 +20,7 @@ import {
   SERVICES,
   type ServiceName,
 } from "./services.js";
-import type { Stack, StackOptions } from "./stack-types.js";
+import type { StackOptions } from "./stack-types.js";
 import { connectExisting, waitForGroups, waitForPaperPositions } from "./startup.js";
 import {
   bannerLines,
@@ -37,7 +37,8 @@ import { type RunCounts, runCounts, type StreamMarks, streamMarks } from "./summ
 type Phase = "starting" | "running" | "stopping" | "stopped";
 const SUP = "[stack]";
 
-class Supervisor {
+/** Starts, watches and stops the processes of the local stack; `startStack` is its public face. */
+export class Supervisor {
   private phase: Phase = "starting";
   private readonly children = new Map<ChildName | "redis-server", ManagedChild>();
   private readonly onPurpose = new Set<string>();
@@ -376,36 +377,4 @@ class Supervisor {
     this.resolveDone(this.result);
     return this.result;
   }
-}
-
-/**
- * Bring the local stack up: redis-server (or REDIS_URL), the demo feeder (it opens the paper positions),
- * P3.3, P3.5 and the dev governor, then the Apply Layer once both readers of apply.plan exist. Throws
- * StackStartError after stopping whatever had started.
- */
-export async function startStack(o: StackOptions): Promise<Stack> {
-  const s = new Supervisor(o);
-  try {
-    await s.up();
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    await s.stop(`start failed: ${why}`);
-    throw err instanceof StackStartError ? err : new StackStartError(why, { cause: err });
-  }
-  return {
-    get redis() {
-      return s.state().redis;
-    },
-    get services() {
-      return s.services();
-    },
-    done: s.done,
-    state: () => s.state(),
-    pid: (name) => s.pid(name),
-    tail: (name) => s.tail(name),
-    stopChild: (name) => s.stopChild(name),
-    startChild: (name) => s.startChild(name),
-    stop: (reason) => s.stop(reason),
-    killNow: () => s.killNow(),
-  };
 }

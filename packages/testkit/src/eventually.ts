@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 export interface EventuallyOptions {
   timeoutMs?: number;
   intervalMs?: number;
@@ -25,7 +26,7 @@ export async function eventually<T>(
       lastErr = err;
     }
     if (Date.now() >= deadline) {
-      const why = lastErr instanceof Error ? lastErr.message : String(lastErr);
+      const why = errorText(lastErr);
       const e = new Error(
         `eventually: timed out after ${timeoutMs} ms${opts.message ? ` (${opts.message})` : ""}: ${why}`,
       );

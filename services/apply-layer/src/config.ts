@@ -18,6 +18,9 @@ import {
 import { z } from "zod";
 
 /** Points where the test-only crash hook can SIGKILL the process (APPLY_TEST_CRASH_AT). */
+/** The Apply Layer's name in logs, metrics, consumer names and dead letters. */
+export const SERVICE_NAME = "apply-layer";
+
 export const CRASH_POINTS = ["after_claim", "after_submitting", "after_fill", "before_result"] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

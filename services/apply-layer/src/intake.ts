@@ -13,11 +13,9 @@ import { type PermitWaiter, readKillSwitch, readTradingState } from "@quantum/pe
 import type { Logger, StreamSlots } from "@quantum/runtime";
 import { deadLetter, StreamConsumer } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import type { ApplyConfig } from "./config.js";
-import type { ProposalHandler } from "./proposals.js";
+import { type ApplyConfig, SERVICE_NAME } from "./config.js";
+import type { ProposalHandler } from "./proposal-handler.js";
 import type { SymbolQueue } from "./symbol-queue.js";
-
-export const SERVICE = "apply-layer";
 
 export interface IntakeOptions {
   redis: Redis;
@@ -97,7 +95,7 @@ export class Intake {
       stream: streams.harvestProposal,
       group: groups.apply,
       consumer: o.consumer,
-      service: SERVICE,
+      service: SERVICE_NAME,
       decode: (fields) => decodeHarvestProposal(fields),
       handleBatch: (items) => this.handleBatch(items),
       logger: o.log,
@@ -313,7 +311,7 @@ export class Intake {
     await deadLetter(this.o.redis, {
       stream: key,
       id: `hash:${hash.slice(0, 16)}`,
-      service: SERVICE,
+      service: SERVICE_NAME,
       error: decoded.error.message,
       fields,
     });

@@ -8,8 +8,13 @@ import {
   wantsConfigCheck,
 } from "@quantum/runtime";
 import pkg from "../package.json" with { type: "json" };
-import { type ApplyConfig, type CrashPoint, configSecrets, loadApplyConfig } from "./config.js";
-import { SERVICE } from "./intake.js";
+import {
+  type ApplyConfig,
+  type CrashPoint,
+  configSecrets,
+  loadApplyConfig,
+  SERVICE_NAME as SERVICE,
+} from "./config.js";
 import { startApplyService } from "./service.js";
 
 const VENUE_LINES: Readonly<Record<ApplyConfig["mode"], string>> = {

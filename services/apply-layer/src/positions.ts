@@ -1,8 +1,8 @@
-import { decodePositionSnapshot, keys } from "@quantum/contracts";
+import { CLOSE_FRACTIONS, decodePositionSnapshot, isCloseAction, keys } from "@quantum/contracts";
 import { type Exchange, floorToStep } from "@quantum/exchange";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
-import { CLOSE_FRACTIONS, isCloseAction, type PlanEstimate } from "./planner.js";
+import type { PlanEstimate } from "./plan-gates.js";
 
 /** The signed position of `symbol` at the venue ("0" when flat or absent). Throws ExchangeRequestError. */
 export async function positionFromExchange(exchange: Exchange, symbol: string): Promise<string> {

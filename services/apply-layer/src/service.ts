@@ -1,16 +1,16 @@
 import { BINANCE_USDM_LIMITS, createExchange, type Exchange } from "@quantum/exchange";
 import { createApplyMetrics, createExchangeMetrics, createStreamMetrics } from "@quantum/metrics";
 import { PermitWaiter } from "@quantum/permits";
-import { createServiceHost, type Logger, loadScripts, type ServiceHost } from "@quantum/runtime";
-import type { ApplyConfig, CrashPoint } from "./config.js";
+import { createServiceHost, type Logger, loadScripts, type ServiceHost, sleep } from "@quantum/runtime";
+import { type ApplyConfig, type CrashPoint, SERVICE_NAME as SERVICE } from "./config.js";
 import { Executor } from "./execution/executor.js";
 import { Recovery } from "./execution/recovery.js";
-import { ExternalChangeWatcher } from "./external-changes.js";
-import { Intake, SERVICE } from "./intake.js";
-import { SymbolLocks, sleep } from "./locks.js";
-import { ProposalHandler } from "./proposals.js";
-import { ResultPublisher } from "./results.js";
+import { ExternalChangeWatcher } from "./external-change-watcher.js";
+import { Intake } from "./intake.js";
+import { ProposalHandler } from "./proposal-handler.js";
+import { ResultPublisher } from "./result-publisher.js";
 import { SERVICE_SCRIPTS } from "./scripts.js";
+import { SymbolLocks } from "./symbol-locks.js";
 import { SymbolQueue } from "./symbol-queue.js";
 
 export interface StartApplyServiceOptions {

@@ -1,15 +1,8 @@
 import { keys } from "@quantum/contracts";
-import { type Exchange, PaperExchange, seedPaperPosition } from "@quantum/exchange";
+import { EXCHANGE_SCRIPTS, type Exchange, PaperExchange, seedPaperPosition } from "@quantum/exchange";
 import { BinanceUsdmExchange } from "@quantum/exchange/binance";
-import {
-  eventually,
-  type FakeBinance,
-  metricValue,
-  scrapeMetrics,
-  startFakeBinance,
-  startTestRedis,
-  type TestRedis,
-} from "@quantum/testkit";
+import { loadScripts } from "@quantum/runtime";
+import { eventually, metricValue, scrapeMetrics, startFakeBinance } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,38 +14,26 @@ import {
   proposal,
   type RunningService,
   resultsFor,
-  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
   waitResult,
   writeProposal,
 } from "./helpers.js";
+import { useTestnetRig } from "./rig.js";
 
 // testnet mode against FakeBinance: orders are counted at the venue by client order id.
-let redis: TestRedis;
-let fake: FakeBinance;
 const API = { apiKey: "once-key", apiSecret: "once-secret" };
-
-function testnetEnv(db: number): Record<string, string> {
-  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "5000" });
-}
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
+const rig = useTestnetRig({
+  api: API,
+  venue: {
     positions: [
       { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
       { symbol: "ETHUSDT", positionAmt: "-10.000", markPrice: "3000" },
     ],
-  });
-  for (const db of [0, 1, 2, 3, 4]) await redis.client(db).set(keys.killSwitch, "false");
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
+  },
+  dbs: [0, 1, 2, 3, 4],
+  env: { APPLY_PERMIT_WAIT_MS: "5000" },
 });
 
 /**
@@ -108,19 +89,19 @@ describe("SIGKILL at each step, restart: at most one order and exactly one resul
     ["after_fill", "SUBMITTING", 1, { decision: "EXECUTE", executed: "True", executed_qty: "0.010" }],
     ["before_result", "FILLED", 1, { decision: "EXECUTE", executed: "True", executed_qty: "0.010" }],
   ] as const)("%s", async (point, stateAtCrash, orders, expected) => {
-    const r = redis.client(0);
+    const r = rig.redis.client(0);
     const consumer = `crash-${point}`;
-    const first = await startApply(redis, { ...testnetEnv(0), APPLY_TEST_CRASH_AT: point }, { consumer });
+    const first = await startApply(rig.redis, { ...rig.env(0), APPLY_TEST_CRASH_AT: point }, { consumer });
     const planId = await submitClose(r);
     expect(await first.proc.exited).toBe("SIGKILL");
     expect(await r.hget(keys.execRecord(planId), "state")).toBe(stateAtCrash);
     expect(await resultsFor(r, planId)).toHaveLength(0);
 
-    const second = await startApply(redis, testnetEnv(0), { consumer });
+    const second = await startApply(rig.redis, rig.env(0), { consumer });
     try {
       const res = await waitResult(r, planId);
       expect(res).toMatchObject(expected);
-      const venue = fake.ordersFor(`qp3-c-${planId}`);
+      const venue = rig.fake.ordersFor(`qp3-c-${planId}`);
       expect(venue).toHaveLength(orders);
       if (orders === 1) expect(res.order_id).toBe(String(venue[0]?.orderId));
       // Nothing more happens for this plan: one result, and the record is final with its result out.
@@ -134,19 +115,19 @@ describe("SIGKILL at each step, restart: at most one order and exactly one resul
   });
 
   it("killed after publishing, before the claim: the restarted instance resumes the plan", async () => {
-    const r = redis.client(0);
+    const r = rig.redis.client(0);
     const consumer = "crash-before-claim";
-    const first = await startApply(redis, { ...testnetEnv(0), APPLY_PERMIT_WAIT_MS: "60000" }, { consumer });
+    const first = await startApply(rig.redis, { ...rig.env(0), APPLY_PERMIT_WAIT_MS: "60000" }, { consumer });
     const planId = await streamProposal(r, proposal("BTCUSDT"));
     await waitPlan(r, planId);
     await first.proc.kill();
     expect(await r.hexists(keys.applyOpenPlans, planId)).toBe(1);
     await grantGovernor(r, planId, "BTCUSDT");
     await allowP33(r, planId, "BTCUSDT", "0.010", "1.000");
-    const second = await startApply(redis, testnetEnv(0), { consumer });
+    const second = await startApply(rig.redis, rig.env(0), { consumer });
     try {
       expect(await waitResult(r, planId)).toMatchObject({ decision: "EXECUTE", executed: "True" });
-      expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(1);
+      expect(rig.fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(1);
     } finally {
       await second.proc.stop();
     }
@@ -158,24 +139,24 @@ describe("lost and refused exchange answers", () => {
   let r: Redis;
 
   beforeAll(async () => {
-    r = redis.client(1);
+    r = rig.redis.client(1);
     // A short rate-limit wait bound: a Retry-After of 1 s is past it (the wait itself: order-safety.test.ts).
-    live = await startApply(redis, { ...testnetEnv(1), APPLY_RATE_LIMIT_MAX_WAIT_MS: "500" });
+    live = await startApply(rig.redis, { ...rig.env(1), APPLY_RATE_LIMIT_MAX_WAIT_MS: "500" });
   });
   afterAll(async () => {
     await live?.proc.stop();
   });
 
   it("a dropped response after the fill: no second order, result resolved by client order id", async () => {
-    fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "dropAfterFill" });
+    rig.fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "dropAfterFill" });
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", executed_qty: "0.010" });
     expect(res.detail).toMatch(/^filled_qty=0\.010 avg_price=\d/);
-    const venue = fake.ordersFor(`qp3-c-${planId}`);
+    const venue = rig.fake.ordersFor(`qp3-c-${planId}`);
     expect(venue).toHaveLength(1);
     expect(res.order_id).toBe(String(venue[0]?.orderId));
-    const posts = fake
+    const posts = rig.fake
       .requests()
       .filter((q) => q.method === "POST" && q.params.newClientOrderId === `qp3-c-${planId}`);
     expect(posts).toHaveLength(1);
@@ -185,27 +166,27 @@ describe("lost and refused exchange answers", () => {
     const venue = new BinanceUsdmExchange({
       venue: "testnet",
       ...API,
-      baseUrl: fake.baseUrl,
+      baseUrl: rig.fake.baseUrl,
       allowLoopback: true,
     });
     const clientOrderId = await closeWithOrderAlreadyPlaced(r, venue, "1.000");
-    const posts = fake
+    const posts = rig.fake
       .requests()
       .filter((q) => q.method === "POST" && q.params.newClientOrderId === clientOrderId);
     expect(posts).toHaveLength(1);
   });
 
   it("a failed lookup before the send sends nothing", async () => {
-    fake.injectFault({ method: "GET", path: "/fapi/v1/order", kind: "serverError", status: 503 });
+    rig.fake.injectFault({ method: "GET", path: "/fapi/v1/order", kind: "serverError", status: 503 });
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "ERROR", reason: "internal_error", executed: "False" });
     expect(res.detail).toMatch(/^lookup=failed error=".+" sent=false$/);
-    expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
+    expect(rig.fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
   });
 
   it("a rejected order is ERROR exchange_rejected with the exchange code in detail", async () => {
-    fake.injectFault({
+    rig.fake.injectFault({
       method: "POST",
       path: "/fapi/v1/order",
       kind: "reject",
@@ -220,12 +201,12 @@ describe("lost and refused exchange answers", () => {
   });
 
   it("429 with Retry-After past APPLY_RATE_LIMIT_MAX_WAIT_MS: BLOCKED exchange_rate_limited, nothing resent", async () => {
-    fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "rateLimit", retryAfterSec: 1 });
+    rig.fake.injectFault({ method: "POST", path: "/fapi/v1/order", kind: "rateLimit", retryAfterSec: 1 });
     const planId = await submitClose(r);
     const res = await waitResult(r, planId);
     expect(res).toMatchObject({ decision: "BLOCKED", reason: "exchange_rate_limited", executed: "False" });
-    expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
-    const posts = fake
+    expect(rig.fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
+    const posts = rig.fake
       .requests()
       .filter((q) => q.method === "POST" && q.params.newClientOrderId === `qp3-c-${planId}`);
     expect(posts).toHaveLength(1);
@@ -246,8 +227,8 @@ describe("lost and refused exchange answers", () => {
 
 describe("two instances, one standing proposal", () => {
   it("one plan, one result, one order", async () => {
-    const r = redis.client(4);
-    const [a, b] = await Promise.all([startApply(redis, testnetEnv(4)), startApply(redis, testnetEnv(4))]);
+    const r = rig.redis.client(4);
+    const [a, b] = await Promise.all([startApply(rig.redis, rig.env(4)), startApply(rig.redis, rig.env(4))]);
     try {
       const planId = await writeProposal(r, proposal("ETHUSDT", { action: "FULL_CLOSE_PROPOSED" }));
       await waitPlan(r, planId);
@@ -268,7 +249,7 @@ describe("two instances, one standing proposal", () => {
       });
       expect(await plansFor(r, planId)).toHaveLength(1);
       expect(await resultsFor(r, planId)).toHaveLength(1);
-      expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(1);
+      expect(rig.fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(1);
     } finally {
       await Promise.all([a.proc.stop(), b.proc.stop()]);
     }
@@ -277,7 +258,7 @@ describe("two instances, one standing proposal", () => {
 
 describe("hedge mode and the TESTNET bypass", () => {
   it("hedge mode sends positionSide instead of reduceOnly", async () => {
-    const r = redis.client(2);
+    const r = rig.redis.client(2);
     const hedge = await startFakeBinance({
       ...API,
       dualSidePosition: true,
@@ -286,7 +267,7 @@ describe("hedge mode and the TESTNET bypass", () => {
         { symbol: "BTCUSDT", positionAmt: "-0.300", markPrice: "60000", positionSide: "SHORT" },
       ],
     });
-    const apply = await startApply(redis, { ...testnetEnv(2), BINANCE_BASE_URL: hedge.baseUrl });
+    const apply = await startApply(rig.redis, { ...rig.env(2), BINANCE_BASE_URL: hedge.baseUrl });
     try {
       // A permit that does not name the leg: the venue's position mode and the position's sign decide.
       const planId = await submitClose(r, "BTCUSDT", "0.500");
@@ -315,13 +296,13 @@ describe("hedge mode and the TESTNET bypass", () => {
   });
 
   it("TESTNET=true bypasses both permits, sizes from the venue position, counts testnet_bypass", async () => {
-    const r = redis.client(3);
-    const apply = await startApply(redis, { ...testnetEnv(3), TESTNET: "true" });
+    const r = rig.redis.client(3);
+    const apply = await startApply(rig.redis, { ...rig.env(3), TESTNET: "true" });
     try {
       const planId = await streamProposal(r, proposal("ETHUSDT", { action: "PARTIAL_50" }));
       const res = await waitResult(r, planId);
       expect(res).toMatchObject({ decision: "EXECUTE", executed: "True", side: "BUY", permit_wait_ms: "0" });
-      const [order] = fake.ordersFor(`qp3-c-${planId}`);
+      const [order] = rig.fake.ordersFor(`qp3-c-${planId}`);
       expect(Number(order?.origQty)).toBe(Number(res.executed_qty));
       expect(Number(res.executed_qty)).toBeGreaterThan(0);
       expect(
@@ -342,15 +323,16 @@ describe("hedge mode and the TESTNET bypass", () => {
 
 describe("paper venue: a client id is placed once, so its MARKET orders go out without a lookup first", () => {
   it("an order already stored for the plan's client id (claim lost with Redis data) is returned, never filled again", async () => {
-    const r = redis.client(5);
+    const r = rig.redis.client(5);
     await r.set(keys.killSwitch, "false");
     await seedPaperPosition(r, "BTCUSDT", "1.000", "60000.0");
-    const apply = await startApply(redis, {
-      REDIS_URL: redis.url(5),
+    const apply = await startApply(rig.redis, {
+      REDIS_URL: rig.redis.url(5),
       APPLY_ALLOWLIST: "BTCUSDT",
       APPLY_PERMIT_WAIT_MS: "5000",
     });
     try {
+      loadScripts(r, [EXCHANGE_SCRIPTS]);
       const clientOrderId = await closeWithOrderAlreadyPlaced(r, new PaperExchange({ redis: r }), "0.990");
       expect(await paperFills(r, clientOrderId)).toHaveLength(1);
       expect(await r.hget(keys.paperPosition("BTCUSDT"), "position_amt")).toBe("0.99");

@@ -1,41 +1,25 @@
 import { keys } from "@quantum/contracts";
-import { type FakeBinance, startFakeBinance, startTestRedis, type TestRedis } from "@quantum/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
   planIdOf,
   proposal,
   resultsFor,
-  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
   waitResult,
 } from "./helpers.js";
+import { useTestnetRig } from "./rig.js";
 
 // One funnel: a plan resumed after a restart passes the same entry gate as a fresh one, against the config and
 // control keys of the new process, before it waits for or consumes anything.
-let redis: TestRedis;
-let fake: FakeBinance;
-const API = { apiKey: "funnel-key", apiSecret: "funnel-secret" };
-
-function testnetEnv(db: number): Record<string, string> {
-  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "60000" });
-}
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
-    positions: [{ symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" }],
-  });
-  for (const db of [0, 1, 2]) await redis.client(db).set(keys.killSwitch, "false");
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
+const rig = useTestnetRig({
+  api: { apiKey: "funnel-key", apiSecret: "funnel-secret" },
+  venue: { positions: [{ symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" }] },
+  dbs: [0, 1, 2],
+  env: { APPLY_PERMIT_WAIT_MS: "60000" },
 });
 
 describe("a plan left open by a stopped instance, resumed after the restart", () => {
@@ -61,9 +45,9 @@ describe("a plan left open by a stopped instance, resumed after the restart", ()
   ] as const)(
     "with %s: nothing consumed, nothing sent, one result",
     async (_name, db, restartEnv, expected) => {
-      const r = redis.client(db);
+      const r = rig.redis.client(db);
       const consumer = `funnel-${db}`;
-      const first = await startApply(redis, testnetEnv(db), { consumer });
+      const first = await startApply(rig.redis, rig.env(db), { consumer });
       const planId = await streamProposal(r, proposal("BTCUSDT"));
       await waitPlan(r, planId);
       // A graceful stop ends the permit wait and leaves the plan open for the next start.
@@ -72,10 +56,10 @@ describe("a plan left open by a stopped instance, resumed after the restart", ()
       await grantGovernor(r, planId, "BTCUSDT");
       await allowP33(r, planId, "BTCUSDT", "0.010", "1.000");
 
-      const second = await startApply(redis, { ...testnetEnv(db), ...restartEnv }, { consumer });
+      const second = await startApply(rig.redis, { ...rig.env(db), ...restartEnv }, { consumer });
       try {
         expect(await waitResult(r, planId)).toMatchObject(expected);
-        expect(fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
+        expect(rig.fake.ordersFor(`qp3-c-${planId}`)).toHaveLength(0);
         expect(await r.exists(keys.governorPermit(planId))).toBe(1);
         expect(await r.exists(keys.p33Permit(planId))).toBe(1);
         expect(await resultsFor(r, planId)).toHaveLength(1);
@@ -89,7 +73,7 @@ describe("a plan left open by a stopped instance, resumed after the restart", ()
 
 describe("recovery finds unfinished records through the open-execution index", () => {
   it("resolves an indexed record without a single SCAN", async () => {
-    const r = redis.client(2);
+    const r = rig.redis.client(2);
     await r.config("RESETSTAT");
     // As the claim script leaves a record: CLAIMED, listed in keys.execOpen.
     const planId = planIdOf(proposal("BTCUSDT"));
@@ -100,7 +84,7 @@ describe("recovery finds unfinished records through the open-execution index", (
       created_at: "1769900000.000",
     });
     await r.zadd(keys.execOpen, 1769900000000, planId);
-    const apply = await startApply(redis, { ...testnetEnv(2), APPLY_RECOVERY_INTERVAL_SEC: "0.2" });
+    const apply = await startApply(rig.redis, { ...rig.env(2), APPLY_RECOVERY_INTERVAL_SEC: "0.2" });
     try {
       expect(await waitResult(r, planId)).toMatchObject({ decision: "ERROR", reason: "internal_error" });
       expect(await r.zscore(keys.execOpen, planId)).toBeNull();

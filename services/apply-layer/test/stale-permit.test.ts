@@ -1,13 +1,9 @@
-import { groups, keys, streams } from "@quantum/contracts";
+import { groups, streams } from "@quantum/contracts";
 import {
   eventually,
-  type FakeBinance,
   freePort,
   type ServiceProcess,
-  startFakeBinance,
   startServiceProcess,
-  startTestRedis,
-  type TestRedis,
   waitHealthy,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
@@ -21,13 +17,10 @@ import {
   streamProposal,
   waitResult,
 } from "./helpers.js";
-import { startVenueProxy, type VenueProxy } from "./venue-proxy.js";
+import { useTestnetRig } from "./rig.js";
 
 // A P3.3 permit sized before the symbol's last fill is never spent after it. Real Apply Layer, real P3.3 and the
 // dev governor against FakeBinance (testnet mode) whose answers arrive 30-430 ms after it acted.
-let redis: TestRedis;
-let fake: FakeBinance;
-let proxy: VenueProxy;
 let r: Redis;
 let governor: ServiceProcess;
 let p33: ServiceProcess;
@@ -43,30 +36,34 @@ function latencies(seed: number): () => number {
   };
 }
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  r = redis.client(0);
-  await r.set(keys.killSwitch, "false");
-  fake = await startFakeBinance({
-    ...API,
+const rig = useTestnetRig({
+  api: API,
+  venue: {
     positions: [
       { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
       { symbol: "ETHUSDT", positionAmt: "2.000", markPrice: "3000" },
     ],
-  });
-  proxy = await startVenueProxy(fake.baseUrl, { latencyMs: latencies(17) });
+  },
+  dbs: [0],
+  viaProxy: true,
+  proxyLatencyMs: latencies(17),
+  env: { APPLY_PERMIT_WAIT_MS: "10000" },
+});
+
+beforeAll(async () => {
+  r = rig.redis.client(0);
   const venue = {
     BINANCE_TESTNET_API_KEY: API.apiKey,
     BINANCE_TESTNET_API_SECRET: API.apiSecret,
-    BINANCE_BASE_URL: proxy.baseUrl,
+    BINANCE_BASE_URL: rig.proxy.baseUrl,
     APPLY_ALLOW_LOOPBACK_EXCHANGE: "true",
   };
-  governor = startGovernor(redis);
+  governor = startGovernor(rig.redis);
   const p33Port = await freePort();
   p33 = startServiceProcess({
     entry: P33_ENTRY,
     env: {
-      REDIS_URL: redis.url(0),
+      REDIS_URL: rig.redis.url(0),
       P33_METRICS_PORT: String(p33Port),
       P33_EXCHANGE: "testnet",
       P33_ALLOWLIST: "BTCUSDT,ETHUSDT",
@@ -80,19 +77,11 @@ beforeAll(async () => {
     const names = info.map((g) => String(g[1]));
     return names.includes(groups.governor) && names.includes(groups.p33);
   });
-  apply = await startApply(redis, {
-    APPLY_MODE: "testnet",
-    APPLY_ALLOWLIST: "BTCUSDT,ETHUSDT",
-    APPLY_PERMIT_WAIT_MS: "10000",
-    ...venue,
-  });
+  apply = await startApply(rig.redis, rig.env(0));
 });
 
 afterAll(async () => {
   await Promise.all([apply?.proc.stop(), governor?.stop(), p33?.stop()]);
-  await proxy?.close();
-  await fake?.close();
-  await redis?.stop();
 });
 
 describe("two closes of one symbol in one execution window", () => {
@@ -105,8 +94,8 @@ describe("two closes of one symbol in one execution window", () => {
       decision: "BLOCKED",
       reason: "p33_permit_stale",
     });
-    expect(fake.ordersFor(`qp3-c-${second}`)).toHaveLength(0);
-    expect(Number(fake.position("BTCUSDT")?.positionAmt)).toBe(0.5);
+    expect(rig.fake.ordersFor(`qp3-c-${second}`)).toHaveLength(0);
+    expect(Number(rig.fake.position("BTCUSDT")?.positionAmt)).toBe(0.5);
   });
 
   it("FULL_CLOSE right after a PARTIAL_50: refused as stale instead of reaching the venue", async () => {
@@ -118,7 +107,7 @@ describe("two closes of one symbol in one execution window", () => {
       decision: "BLOCKED",
       reason: "p33_permit_stale",
     });
-    expect(fake.ordersFor(`qp3-c-${second}`)).toHaveLength(0);
-    expect(Number(fake.position("ETHUSDT")?.positionAmt)).toBe(1);
+    expect(rig.fake.ordersFor(`qp3-c-${second}`)).toHaveLength(0);
+    expect(Number(rig.fake.position("ETHUSDT")?.positionAmt)).toBe(1);
   });
 });

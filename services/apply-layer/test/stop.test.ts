@@ -2,8 +2,8 @@ import { decodeExecRecord, MAX_DETAIL_CHARS } from "@quantum/contracts";
 import { describe, expect, it } from "vitest";
 import { contextFields, resultFromRecord, type StoredRecord } from "../src/execution/execution-record.js";
 import { stopWith } from "../src/execution/stop.js";
-import { decide, type PlanningRules } from "../src/planner.js";
-import { buildResult, DRY_RUN_CONTEXT, detailOf } from "../src/results.js";
+import { decide, type PlanningRules } from "../src/plan-gates.js";
+import { buildResult, DRY_RUN_CONTEXT, detailOf } from "../src/result-publisher.js";
 
 function stored(extra: Record<string, string>): StoredRecord {
   const raw = {

@@ -2,11 +2,14 @@ import {
   boundReason,
   clampDetail,
   clampText,
+  DecodeError,
+  type DecodeResult,
+  errorText,
   FLOAT_STRING_RE,
   isPlainRecord,
   SYMBOL_RE,
+  streamIdMs,
 } from "@quantum/contracts";
-import { NormalizeError } from "./normalize-error.js";
 import { MAX_BUCKET_MS, MIN_BUCKET_MS } from "./time.js";
 
 /** Decisions P3.5 counts: the four an apply.result can carry plus UNKNOWN for anything it cannot map. */
@@ -30,7 +33,7 @@ export interface NormalizedResult {
   readonly tsSource: "timestamp" | "stream_id";
 }
 
-export type NormalizeResult = { ok: true; value: NormalizedResult } | { ok: false; error: NormalizeError };
+export type NormalizeResult = DecodeResult<NormalizedResult>;
 
 /** Longest field value accepted (the longest JSON field of an apply.result); larger entries are dead-lettered. */
 export const MAX_FIELD_CHARS = 65_536;
@@ -57,7 +60,6 @@ const DECISION_MAP: Readonly<Record<string, Exclude<P35Decision, "UNKNOWN">>> = 
 
 /** Values that mean "not given" in other producers (Python `None`, JSON `null`, empty). */
 const ABSENT = new Set(["", "none", "null"]);
-const STREAM_ID_RE = /^(\d{1,16})-(\d{1,20})$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 /** `'error': 'text'` inside a Python dict repr (other producers write `str(dict)` instead of JSON). */
 const PY_DICT_ERROR_RE = /['"]error['"]\s*:\s*['"]([^'"]*)['"]/;
@@ -117,14 +119,6 @@ export function parseTimestamp(v: string | undefined): number | null {
   return sec >= MIN_PLAUSIBLE_SEC && sec < MAX_PLAUSIBLE_SEC ? sec : null;
 }
 
-/** The millisecond time of a stream entry id (`1769929500123-0`), or null. */
-export function streamIdMs(id: string | undefined): number | null {
-  const m = id === undefined ? null : STREAM_ID_RE.exec(id);
-  if (m === null) return null;
-  const ms = Number(m[1]);
-  return ms >= MIN_BUCKET_MS && ms <= MAX_BUCKET_MS ? ms : null;
-}
-
 function decide(
   f: Readonly<Record<string, string>>,
   reason: string,
@@ -143,15 +137,15 @@ function decide(
   return { decision: "UNKNOWN", rawDecision: "" };
 }
 
-function checkShape(fields: unknown): Readonly<Record<string, string>> | NormalizeError {
-  if (!isPlainRecord(fields)) return new NormalizeError("$", "not a field map");
+function checkShape(fields: unknown): Readonly<Record<string, string>> | DecodeError {
+  if (!isPlainRecord(fields)) return new DecodeError("$", "not a field map");
   const names = Object.keys(fields);
-  if (names.length > MAX_FIELDS) return new NormalizeError("$", `more than ${MAX_FIELDS} fields`);
+  if (names.length > MAX_FIELDS) return new DecodeError("$", `more than ${MAX_FIELDS} fields`);
   for (const name of names) {
     const v = fields[name];
-    if (typeof v !== "string") return new NormalizeError(clampText(name, 64), "expected a string");
+    if (typeof v !== "string") return new DecodeError(clampText(name, 64), "expected a string");
     if (v.length > MAX_FIELD_CHARS) {
-      return new NormalizeError(clampText(name, 64), `longer than ${MAX_FIELD_CHARS} chars`);
+      return new DecodeError(clampText(name, 64), `longer than ${MAX_FIELD_CHARS} chars`);
     }
   }
   return fields as Readonly<Record<string, string>>;
@@ -160,7 +154,7 @@ function checkShape(fields: unknown): Readonly<Record<string, string>> | Normali
 /**
  * Normalize one apply.result entry from this Apply Layer or another producer. Total: never throws;
  * entries P3.5 cannot count (not a field map, an oversized field, a malformed symbol, no usable time and no
- * stream id) come back as a NormalizeError for the dead-letter stream.
+ * stream id) come back as a DecodeError for the dead-letter stream.
  *
  * - decision: EXECUTE/EXECUTED/EXEC → EXECUTE, SKIP/SKIPPED → SKIP, BLOCKED/BLOCK → BLOCKED,
  *   ERROR/FAILED/FAIL → ERROR (any case), RECONCILE_CLOSE → EXECUTE if executed else BLOCKED, other text →
@@ -174,13 +168,13 @@ function checkShape(fields: unknown): Readonly<Record<string, string>> | Normali
 export function normalizeResult(fields: unknown, streamId?: string): NormalizeResult {
   try {
     const f = checkShape(fields);
-    if (f instanceof NormalizeError) return { ok: false, error: f };
+    if (f instanceof DecodeError) return { ok: false, error: f };
 
     let symbol: string | null = null;
     const rawSymbol = present(f.symbol);
     if (rawSymbol !== undefined) {
       const upper = rawSymbol.toUpperCase();
-      if (!SYMBOL_RE.test(upper)) return { ok: false, error: new NormalizeError("symbol", "not a symbol") };
+      if (!SYMBOL_RE.test(upper)) return { ok: false, error: new DecodeError("symbol", "not a symbol") };
       symbol = upper;
     }
 
@@ -188,8 +182,8 @@ export function normalizeResult(fields: unknown, streamId?: string): NormalizeRe
     let tsSource: NormalizedResult["tsSource"] = "timestamp";
     if (tsSec === null) {
       const ms = streamIdMs(streamId);
-      if (ms === null) {
-        return { ok: false, error: new NormalizeError("timestamp", "missing or unusable, and no stream id") };
+      if (ms === null || ms < MIN_BUCKET_MS || ms > MAX_BUCKET_MS) {
+        return { ok: false, error: new DecodeError("timestamp", "missing or unusable, and no stream id") };
       }
       tsSec = ms / 1000;
       tsSource = "stream_id";
@@ -205,7 +199,7 @@ export function normalizeResult(fields: unknown, streamId?: string): NormalizeRe
     };
   } catch (err) {
     // Defensive: nothing above is expected to throw (property-tested); an input that does is malformed.
-    const why = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: new NormalizeError("$", `normalizer failure: ${clampText(why, 200)}`) };
+    const why = errorText(err);
+    return { ok: false, error: new DecodeError("$", `normalizer failure: ${clampText(why, 200)}`) };
   }
 }

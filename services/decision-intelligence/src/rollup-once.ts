@@ -7,7 +7,7 @@ import {
   redisReady,
 } from "@quantum/runtime";
 import { type P35Config, SERVICE_NAME } from "./config.js";
-import { dayStartMs, MS_PER_DAY, type RollupOutcome, rollupDay } from "./day-rollup.js";
+import { dayStartMs, MS_PER_DAY, type RollupOutcome, rollupDay } from "./day-rollups.js";
 import { SERVICE_SCRIPTS } from "./scripts.js";
 
 export interface RollupOnceResult {

@@ -1,4 +1,4 @@
-import { groups, keys, streams } from "@quantum/contracts";
+import { errorText, groups, keys, streams } from "@quantum/contracts";
 import { createP35Metrics, createStreamMetrics } from "@quantum/metrics";
 import {
   createServiceHost,
@@ -11,11 +11,11 @@ import {
 import type { Redis } from "ioredis";
 import { applyBatch } from "./batch.js";
 import { type P35Config, SERVICE_NAME } from "./config.js";
-import { DayRollups } from "./day-rollup.js";
+import { DayRollups } from "./day-rollups.js";
 import { type NormalizedResult, normalizeResult } from "./normalize.js";
 import { statusPageRoutes } from "./page/status-page.js";
 import { SERVICE_SCRIPTS } from "./scripts.js";
-import { StuckDetector } from "./stuck.js";
+import { StuckDetector } from "./stuck-detector.js";
 import { WindowLoop } from "./window-loop.js";
 
 /** What P3.5 reports as its mode/venue in quantum_service_info and its status key (it never trades). */
@@ -26,10 +26,6 @@ export interface StartDecisionIntelligenceOptions {
   config: P35Config;
   logger: Logger;
   version: string;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function buildConsumer(
@@ -80,10 +76,7 @@ function buildConsumer(
     // does not matter: each batch is counted atomically and last_id only moves forward.
     maxInFlight: config.P35_BATCH_SIZE * 2,
     claimIdleMs: config.P35_CLAIM_IDLE_MS,
-    decode: (fields, id) => {
-      const r = normalizeResult(fields, id);
-      return r.ok ? r : { ok: false, error: { message: r.error.problem, field: r.error.field } };
-    },
+    decode: (fields, id) => normalizeResult(fields, id),
     handleBatch,
     // applyBatch.lua acknowledges the entries it counts, in the same atomic step (see its header).
     handlerAcks: true,

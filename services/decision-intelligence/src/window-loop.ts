@@ -1,10 +1,10 @@
-import { REASON_CODE_RE } from "@quantum/contracts";
+import { errorText, REASON_CODE_RE } from "@quantum/contracts";
 import type { P35Metrics } from "@quantum/metrics";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { type AlertRules, evaluateAlerts, raiseAlert } from "./alerts.js";
-import type { DayRollups } from "./day-rollup.js";
-import type { StuckDetector } from "./stuck.js";
+import type { DayRollups } from "./day-rollups.js";
+import type { StuckDetector } from "./stuck-detector.js";
 import { recomputeAllWindows } from "./symbol-windows.js";
 import type { WindowSnapshot } from "./windows.js";
 
@@ -25,10 +25,6 @@ export interface WindowLoopOptions {
   afterTick?: () => Promise<void>;
   /** Clock (tests); default Date.now. */
   now?: () => number;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -1,13 +1,7 @@
 import { APPLY_REASONS } from "@quantum/contracts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  MAX_FIELD_CHARS,
-  normalizeResult,
-  P35_DECISIONS,
-  parseTimestamp,
-  streamIdMs,
-} from "../src/normalize.js";
+import { MAX_FIELD_CHARS, normalizeResult, P35_DECISIONS, parseTimestamp } from "../src/normalize.js";
 import { bucketId, bucketIdOfSec } from "../src/time.js";
 
 const ID = "1769929500123-0"; // 2026-02-01T07:05:00.123Z
@@ -148,8 +142,9 @@ describe("time", () => {
       expect(v.tsSec).toBe(1769929500.123);
       expect(v.tsSource).toBe("stream_id");
     }
-    expect(streamIdMs("1769929500123-7")).toBe(1769929500123);
-    expect(streamIdMs("nope")).toBeNull();
+    expect(normalizeResult({ executed: "true" }, "nope").ok).toBe(false);
+    // A stream id past the last instant a bucket id can express is no usable time either.
+    expect(normalizeResult({ executed: "true" }, "9999999999999999-0").ok).toBe(false);
   });
 
   it("buckets are UTC minutes YYYYMMDDHHMM", () => {
@@ -176,8 +171,8 @@ describe("malformed entries (dead-lettered)", () => {
     expect(bad({ detail: "y".repeat(MAX_FIELD_CHARS + 1) }).field).toBe("detail");
     expect(bad({ executed: true }).field).toBe("executed");
     const e = bad({ symbol: "bad symbol" });
-    expect(e.name).toBe("NormalizeError");
-    expect(e.code).toBe("p35_malformed_result");
+    expect(e.name).toBe("DecodeError");
+    expect(e.code).toBe("decode_error");
   });
 
   it("accepts a lower-case symbol (upper-cased) and a missing symbol (no breakdown)", () => {
@@ -228,12 +223,12 @@ describe("properties", () => {
     );
   });
 
-  it("is total on field maps: ok with a valid result, or a NormalizeError naming a field", () => {
+  it("is total on field maps: ok with a valid result, or a DecodeError naming a field", () => {
     fc.assert(
       fc.property(entry, streamId, (fields, id) => {
         const r = normalizeResult(fields, id);
         if (!r.ok) {
-          expect(r.error.name).toBe("NormalizeError");
+          expect(r.error.name).toBe("DecodeError");
           expect(r.error.field.length).toBeGreaterThan(0);
           return;
         }

@@ -3,7 +3,7 @@ import { keys, p35DayId } from "@quantum/contracts";
 import { eventually, metricValue, scrapeMetrics, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROLLUP_META } from "../src/day-rollup.js";
+import { ROLLUP_META } from "../src/day-rollups.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import { alerts, assertBuilt, ENTRY, feed, pending, startService, waitWindowTicks } from "./support.js";
 

@@ -5,7 +5,7 @@ import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { P35_SCRIPTS } from "../src/scripts.js";
-import { findStuck, StuckDetector } from "../src/stuck.js";
+import { findStuck, StuckDetector } from "../src/stuck-detector.js";
 import { aggregateSymbols, aggregateSymbolWindows, recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import { type BucketHash, readBuckets, windowMinutes } from "../src/windows.js";

@@ -6,6 +6,7 @@ import type {
   ReasonContext,
   Reasoned,
 } from "@quantum/contracts";
+import { CLOSE_FRACTIONS } from "@quantum/contracts";
 import { formatToStep } from "@quantum/exchange";
 import { Decimal } from "decimal.js";
 
@@ -24,12 +25,7 @@ function deny(reason: P33DenyReason, context: ReasonContext = {}): Deny {
 }
 
 /** Part of |exchange position| each action asks for (UPDATE_SL: the stop covers the whole position). */
-export const ACTION_FACTORS: Readonly<Record<string, string>> = {
-  FULL_CLOSE_PROPOSED: "1",
-  PARTIAL_75: "0.75",
-  PARTIAL_50: "0.5",
-  UPDATE_SL: "1",
-};
+export const ACTION_FACTORS: Readonly<Record<string, string>> = { ...CLOSE_FRACTIONS, UPDATE_SL: "1" };
 
 /** Round to milliseconds for JSON contexts. */
 function ms3(n: number): number {

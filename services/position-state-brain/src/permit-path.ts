@@ -7,6 +7,7 @@ import {
   keys,
   type P33Permit,
   type PositionSnapshot,
+  streamIdMs,
   streams,
 } from "@quantum/contracts";
 import type { P33Metrics, StreamMetrics } from "@quantum/metrics";
@@ -15,8 +16,7 @@ import type { Redis } from "ioredis";
 import { ACTION_FACTORS, evaluatePlan } from "./checks.js";
 import type { PlanEntry } from "./plan-entry.js";
 import { initLedgerArgs, parseInitLedgerReply } from "./scripts.js";
-import { LEDGER_INIT_SOURCE, type SnapshotService } from "./snapshots.js";
-import { streamIdMs } from "./timing.js";
+import { LEDGER_INIT_SOURCE, type SnapshotService } from "./snapshot-service.js";
 
 export interface PermitPathOptions {
   redis: Redis;
@@ -269,7 +269,7 @@ export class PermitPath {
     }
     for (const p of written) {
       const entryMs = streamIdMs(p.id);
-      if (Number.isFinite(entryMs)) metrics.permitLatencySeconds.observe(Math.max(0, now - entryMs) / 1000);
+      if (entryMs !== null) metrics.permitLatencySeconds.observe(Math.max(0, now - entryMs) / 1000);
       const symbol = symbolLabel(p.symbol, this.allow);
       if (p.permit.allow) {
         metrics.permitAllow.inc({ symbol });

@@ -10,11 +10,11 @@ import {
 } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { type P33Config, SERVICE_NAME, venueCredentials } from "./config.js";
-import { LedgerPath } from "./ledger.js";
+import { LedgerPath } from "./ledger-path.js";
 import { PermitPath } from "./permit-path.js";
 import { decodePlanEntry, type PlanEntry } from "./plan-entry.js";
 import { SERVICE_SCRIPTS } from "./scripts.js";
-import { SnapshotService } from "./snapshots.js";
+import { SnapshotService } from "./snapshot-service.js";
 
 export interface StartPositionStateBrainOptions {
   config: P33Config;

@@ -31,13 +31,3 @@ export class WakeableSleep {
     this.wakeFn?.();
   }
 }
-
-/** Epoch ms of a stream id `<ms>-<seq>` (NaN when it is not one). */
-export function streamIdMs(id: string): number {
-  const dash = id.indexOf("-");
-  return Number(dash < 0 ? id : id.slice(0, dash));
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,5 +1,6 @@
 import { type DecodeResult, decodeFail, type FieldMap, isPlainRecord } from "../codec.js";
-import { DecodeError } from "../errors.js";
+import { DecodeError } from "../decode-error.js";
+import { errorText } from "../error-text.js";
 import { defineHashCodec } from "../hash-codec.js";
 import { HEDGE_LEGS, type HedgeLeg } from "../reasons.js";
 import { fields } from "../wire.js";
@@ -81,7 +82,7 @@ export function decodeHarvestProposal(input: unknown, symbolFromKey?: string): D
     }
     return result;
   } catch (err) {
-    return decodeFail("$", `decoder failure: ${err instanceof Error ? err.message : String(err)}`);
+    return decodeFail("$", `decoder failure: ${errorText(err)}`);
   }
 }
 

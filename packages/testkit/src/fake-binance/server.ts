@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { cancelAlgoOrder, newAlgoOrder, queryAlgoOrder } from "./algo.js";
 import { errors, FakeApiError } from "./api-error.js";
 import { verifySigned } from "./auth.js";
@@ -361,10 +362,6 @@ export async function startFakeBinance(opts: FakeBinanceOptions): Promise<FakeBi
 }
 
 const ORDER_PATHS: ReadonlySet<string> = new Set(["/fapi/v1/order", "/fapi/v1/algoOrder"]);
-
-function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
-}
 
 /** A random delay in the range (0 without one). */
 function pickDelay(range: FakeDelayRange | null): number {

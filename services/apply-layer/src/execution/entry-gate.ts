@@ -2,8 +2,8 @@ import type { ApplyPlan } from "@quantum/contracts";
 import { readKillSwitch, readTradingState } from "@quantum/permits";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "../config.js";
-import { checkAllowlist, checkEnvKillSwitch } from "../planner.js";
-import { DRY_RUN_CONTEXT } from "../results.js";
+import { checkAllowlist, checkEnvKillSwitch } from "../plan-gates.js";
+import { DRY_RUN_CONTEXT } from "../result-publisher.js";
 import { type Stop, stopWith } from "./stop.js";
 
 /**

@@ -15,7 +15,7 @@ import { transitionExec } from "@quantum/permits";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { ApplyStateError } from "../apply-state-error.js";
-import { detailOf, type ResultOrder, type ResultSpec } from "../results.js";
+import { detailOf, type ResultOrder, type ResultSpec } from "../result-publisher.js";
 
 /** States after which nothing more happens at the venue for a plan. */
 export const FINAL_STATES: ReadonlySet<ExecState> = new Set(["FILLED", "REJECTED", "DONE"]);

@@ -6,10 +6,9 @@ import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { ApplyStateError } from "../apply-state-error.js";
 import type { ApplyConfig, CrashPoint } from "../config.js";
-import type { LockHold, SymbolLocks } from "../locks.js";
-import type { ResultPublisher } from "../results.js";
+import type { ResultPublisher } from "../result-publisher.js";
+import type { LockHold, SymbolLocks } from "../symbol-locks.js";
 import type { SymbolQueue } from "../symbol-queue.js";
-import { PlanClaimer } from "./claim.js";
 import { EntryGate } from "./entry-gate.js";
 import {
   type ChunkFill,
@@ -22,7 +21,8 @@ import {
 import { Finisher } from "./finisher.js";
 import { type ClaimedPosition, type CloseOrders, closeChunkRequest, OrderPlanner } from "./order-planner.js";
 import { OrderSender } from "./order-sender.js";
-import { ProtectiveStops } from "./protective-stop.js";
+import { PlanClaimer } from "./plan-claimer.js";
+import { ProtectiveStops } from "./protective-stops.js";
 import { isStop, type Stop, stopWith } from "./stop.js";
 import { type PlanRun, SubmitGate } from "./submit-gate.js";
 

@@ -4,7 +4,7 @@ import { transitionExec } from "@quantum/permits";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { ApplyConfig, CrashPoint } from "../config.js";
-import type { ResultOrder, ResultPublisher, ResultSpec } from "../results.js";
+import type { ResultOrder, ResultPublisher, ResultSpec } from "../result-publisher.js";
 import {
   type ChunkFill,
   contextFields,

@@ -1,10 +1,12 @@
 import {
   type ApplyMode,
   type ApplyPlan,
+  CLOSE_FRACTIONS,
   contextOfJson,
   decodeGovernorPermit,
   decodeP33Permit,
   type ExchangeVenue,
+  isCloseAction,
   keys,
   P33_DENY_REASONS,
   P33_REASON_KEY,
@@ -27,9 +29,8 @@ import type { Logger } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { ApplyStateError } from "../apply-state-error.js";
-import { CLOSE_FRACTIONS, isCloseAction } from "../planner.js";
 import { positionFromExchange, roundToTick } from "../positions.js";
-import type { ConsumedPermits } from "./claim.js";
+import type { ConsumedPermits } from "./plan-claimer.js";
 import { type Stop, stopWith } from "./stop.js";
 
 /** What a claimed plan acts on. */

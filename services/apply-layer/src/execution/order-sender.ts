@@ -1,10 +1,10 @@
 import type { ApplyReason, Decision, ExecutedStatus, OrderSide, ReasonContext } from "@quantum/contracts";
+import { errorText } from "@quantum/contracts";
 import type { Exchange, OrderInfo, OrderRequest } from "@quantum/exchange";
 import type { ApplyMetrics } from "@quantum/metrics";
-import type { Logger } from "@quantum/runtime";
+import { type Logger, sleep } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
-import { sleep } from "../locks.js";
-import type { ResultOrder } from "../results.js";
+import type { ResultOrder } from "../result-publisher.js";
 import { type Stop, stopWith } from "./stop.js";
 import type { GateVerdict } from "./submit-gate.js";
 
@@ -47,10 +47,6 @@ export const RECOVERY_RESOLVE_DELAYS_MS: readonly number[] = [0, 250, 500];
 
 const DEAD_STATUSES = new Set(["CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH"]);
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Sends one order request of a plan, never a second one for its client id: first a lookup by client id (an
  * order already at the venue is adopted; skipped for a MARKET order on a venue that places a client id only
@@ -89,7 +85,7 @@ export class OrderSender {
         out = await this.o.exchange.placeOrder(req, { maxWaitMs: 0 });
       } catch (err) {
         // Only local validation throws (InvalidOrderError): the request never left this process.
-        return notFilled("ERROR", "internal_error", { sent: false, error: errText(err) }, "error");
+        return notFilled("ERROR", "internal_error", { sent: false, error: errorText(err) }, "error");
       } finally {
         this.o.metrics.orderLatencySeconds.observe((performance.now() - t0) / 1000);
       }

@@ -3,9 +3,9 @@ import { isConditionalClientOrderId } from "@quantum/exchange";
 import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "../config.js";
-import { LOCK_TTL_MS, type LockHold, type SymbolLocks } from "../locks.js";
-import type { OpenPlanEntry } from "../proposals.js";
-import type { ResultPublisher } from "../results.js";
+import type { OpenPlanEntry } from "../proposal-handler.js";
+import type { ResultPublisher } from "../result-publisher.js";
+import { LOCK_TTL_MS, type LockHold, type SymbolLocks } from "../symbol-locks.js";
 import type { SymbolQueue } from "../symbol-queue.js";
 import {
   type ChunkFill,

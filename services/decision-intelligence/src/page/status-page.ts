@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 import { readWhyNotTrading, type WhyNotTrading } from "@quantum/insight";
 import type { RouteHandler, RouteResponse } from "@quantum/metrics";
 import type { Redis } from "ioredis";
@@ -69,7 +70,7 @@ export function statusPageRoutes(o: StatusPageOptions): Record<string, RouteHand
       ]);
       return { ok: true, model };
     } catch (err) {
-      return { ok: false, error: err instanceof Error ? err.message : String(err), atIso };
+      return { ok: false, error: errorText(err), atIso };
     } finally {
       clearTimeout(timer);
     }

@@ -3,7 +3,7 @@ import { loadScripts } from "@quantum/runtime";
 import { eventually, readStream, startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordExternalChange, WATCHED_CONTROL_KEYS } from "../src/external-changes.js";
+import { recordExternalChange, WATCHED_CONTROL_KEYS } from "../src/external-change-watcher.js";
 import { APPLY_SCRIPTS } from "../src/scripts.js";
 import { startApply } from "./helpers.js";
 

@@ -3,6 +3,7 @@ import {
   encodePositionLedgerPatch,
   encodePositionSnapshot,
   encodePositionView,
+  errorText,
   keys,
   type PositionSnapshot,
   positionSnapshotFields,
@@ -14,7 +15,7 @@ import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import { parseDecimal, qtyTolerance } from "./checks.js";
 import { initLedgerArgs, parseInitLedgerReply } from "./scripts.js";
-import { errorText, WakeableSleep, withTimeout } from "./timing.js";
+import { WakeableSleep, withTimeout } from "./timing.js";
 
 export interface SnapshotServiceOptions {
   redis: Redis;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Logger } from "@quantum/runtime";
+import { type Logger, sleep } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import { acquireSymbolLock, releaseSymbolLock } from "./symbol-lock.js";
 
@@ -86,11 +86,4 @@ export class SymbolLocks {
       });
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-  });
 }

@@ -1,6 +1,6 @@
 import type { HarvestProposal } from "@quantum/contracts";
 import { describe, expect, it } from "vitest";
-import { buildPlan, decide, GATES, type PlanningRules, planSteps } from "../src/planner.js";
+import { buildPlan, decide, GATES, type PlanningRules, planSteps } from "../src/plan-gates.js";
 
 const rules: PlanningRules = {
   envKillSwitch: false,

@@ -12,10 +12,10 @@ import type { Logger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
 import type { ApplyConfig } from "./config.js";
 import { FINAL_STATES } from "./execution/execution-record.js";
-import { buildPlan, decide, type GateOutcome } from "./planner.js";
+import { buildPlan, decide, type GateOutcome } from "./plan-gates.js";
 import { estimateFromSnapshot } from "./positions.js";
 import { publishPlanOnce } from "./publish-once.js";
-import { buildResult, DRY_RUN_CONTEXT, type ResultSpec } from "./results.js";
+import { buildResult, DRY_RUN_CONTEXT, type ResultSpec } from "./result-publisher.js";
 
 export interface ProposalHandlerOptions {
   redis: Redis;

@@ -1,8 +1,11 @@
 import {
   type ApplyPlan,
   type ApplyReason,
+  CLOSE_FRACTIONS,
+  type CloseAction,
   type Decision,
   type HarvestProposal,
+  isCloseAction,
   type JsonValue,
   pyFloatRepr,
   type ReasonContext,
@@ -13,26 +16,12 @@ import {
  * input is passed in, nothing is read or written here.
  */
 
-export const CLOSE_ACTIONS = ["FULL_CLOSE_PROPOSED", "PARTIAL_75", "PARTIAL_50"] as const;
-export type CloseAction = (typeof CLOSE_ACTIONS)[number];
-
-/** Share of the position each close action closes (P3.3 computes the same safe_qty). */
-export const CLOSE_FRACTIONS: Readonly<Record<CloseAction, string>> = {
-  FULL_CLOSE_PROPOSED: "1",
-  PARTIAL_75: "0.75",
-  PARTIAL_50: "0.5",
-};
-
 /** Step names of the plan's `steps` (logged as "Executing step CLOSE_PARTIAL_75"). */
 const STEP_NAMES: Readonly<Record<CloseAction, string>> = {
   FULL_CLOSE_PROPOSED: "CLOSE_FULL",
   PARTIAL_75: "CLOSE_PARTIAL_75",
   PARTIAL_50: "CLOSE_PARTIAL_50",
 };
-
-export function isCloseAction(action: string): action is CloseAction {
-  return (CLOSE_ACTIONS as readonly string[]).includes(action);
-}
 
 export interface PlanningRules {
   readonly envKillSwitch: boolean;

@@ -1,49 +1,30 @@
 import { keys } from "@quantum/contracts";
-import {
-  type FakeBinance,
-  type FakeOrder,
-  startFakeBinance,
-  startTestRedis,
-  type TestRedis,
-} from "@quantum/testkit";
+import type { FakeOrder } from "@quantum/testkit";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   allowP33,
   grantGovernor,
   proposal,
-  testnetEnv as sharedTestnetEnv,
   startApply,
   streamProposal,
   waitPlan,
   waitResult,
 } from "./helpers.js";
+import { useTestnetRig } from "./rig.js";
 
 // UPDATE_SL never leaves a protected position unprotected: the trigger is checked against the mark first, and a
 // refused (or interrupted) replacement puts the previous stop back at its old trigger.
-let redis: TestRedis;
-let fake: FakeBinance;
-const API = { apiKey: "stop-key", apiSecret: "stop-secret" };
-
-function testnetEnv(db: number): Record<string, string> {
-  return sharedTestnetEnv(redis, db, fake.baseUrl, API, { APPLY_PERMIT_WAIT_MS: "10000" });
-}
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  fake = await startFakeBinance({
-    ...API,
+const rig = useTestnetRig({
+  api: { apiKey: "stop-key", apiSecret: "stop-secret" },
+  venue: {
     positions: [
       { symbol: "BTCUSDT", positionAmt: "1.000", markPrice: "60000" },
       { symbol: "ETHUSDT", positionAmt: "2.000", markPrice: "3000" },
     ],
-  });
-  for (const db of [0, 1]) await redis.client(db).set(keys.killSwitch, "false");
-});
-
-afterAll(async () => {
-  await fake?.close();
-  await redis?.stop();
+  },
+  dbs: [0, 1],
+  env: { APPLY_PERMIT_WAIT_MS: "10000" },
 });
 
 async function updateSl(r: Redis, symbol: string, price: number, amt: string): Promise<string> {
@@ -55,13 +36,13 @@ async function updateSl(r: Redis, symbol: string, price: number, amt: string): P
 }
 
 function working(symbol: string): FakeOrder[] {
-  return fake.orders().filter((o) => o.symbol === symbol && o.algo && o.status === "NEW");
+  return rig.fake.orders().filter((o) => o.symbol === symbol && o.algo && o.status === "NEW");
 }
 
 describe("UPDATE_SL with a working stop", () => {
   it("refused replacement (-2021), trigger through the mark, failed lookup: a stop always works", async () => {
-    const r = redis.client(0);
-    const live = await startApply(redis, testnetEnv(0));
+    const r = rig.redis.client(0);
+    const live = await startApply(rig.redis, rig.env(0));
     try {
       const first = await updateSl(r, "BTCUSDT", 55000, "1.000");
       expect(await waitResult(r, first)).toMatchObject({ decision: "EXECUTE", executed: "True" });
@@ -70,7 +51,7 @@ describe("UPDATE_SL with a working stop", () => {
       ]);
 
       // The venue refuses the replacement after the old stop was cancelled: the old one is placed again.
-      fake.injectFault({
+      rig.fake.injectFault({
         method: "POST",
         path: "/fapi/v1/algoOrder",
         kind: "reject",
@@ -96,7 +77,7 @@ describe("UPDATE_SL with a working stop", () => {
       expect(working("BTCUSDT").map((o) => o.clientOrderId)).toEqual([`qp3-r-${refused}`]);
 
       // The lookup by client id fails: nothing is cancelled, nothing sent.
-      fake.injectFault({ method: "GET", path: "/fapi/v1/algoOrder", kind: "serverError" });
+      rig.fake.injectFault({ method: "GET", path: "/fapi/v1/algoOrder", kind: "serverError" });
       const blind = await updateSl(r, "BTCUSDT", 57000, "1.000");
       expect(await waitResult(r, blind)).toMatchObject({ decision: "ERROR", reason: "internal_error" });
       expect(working("BTCUSDT").map((o) => o.clientOrderId)).toEqual([`qp3-r-${refused}`]);
@@ -107,23 +88,23 @@ describe("UPDATE_SL with a working stop", () => {
   });
 
   it("killed between the cancel and the new stop: the restart places the old stop again", async () => {
-    const r = redis.client(1);
+    const r = rig.redis.client(1);
     const consumer = "stop-crash";
-    const live = await startApply(redis, testnetEnv(1), { consumer });
+    const live = await startApply(rig.redis, rig.env(1), { consumer });
     const first = await updateSl(r, "ETHUSDT", 2800, "2.000");
     expect(await waitResult(r, first)).toMatchObject({ decision: "EXECUTE" });
     await live.proc.stop();
 
     const crashing = await startApply(
-      redis,
-      { ...testnetEnv(1), APPLY_TEST_CRASH_AT: "after_submitting" },
+      rig.redis,
+      { ...rig.env(1), APPLY_TEST_CRASH_AT: "after_submitting" },
       { consumer },
     );
     const second = await updateSl(r, "ETHUSDT", 2850, "2.000");
     expect(await crashing.proc.exited).toBe("SIGKILL");
     expect(working("ETHUSDT")).toHaveLength(0); // the old stop was cancelled, the new one never sent
 
-    const restarted = await startApply(redis, testnetEnv(1), { consumer });
+    const restarted = await startApply(rig.redis, rig.env(1), { consumer });
     try {
       const res = await waitResult(r, second);
       expect(res).toMatchObject({ decision: "ERROR", reason: "protective_stop_restored" });
@@ -131,7 +112,7 @@ describe("UPDATE_SL with a working stop", () => {
         [`qp3-r-${second}`, 2800],
       ]);
       expect(await r.hget(keys.protectiveStop("ETHUSDT"), "client_order_id")).toBe(`qp3-r-${second}`);
-      expect(fake.ordersFor(`qp3-s-${second}`)).toHaveLength(0);
+      expect(rig.fake.ordersFor(`qp3-s-${second}`)).toHaveLength(0);
     } finally {
       await restarted.proc.stop();
     }

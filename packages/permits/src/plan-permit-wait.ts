@@ -25,11 +25,12 @@ function toError(err: unknown): Error {
 }
 
 /**
- * One wait for the permits of one plan. Attempts are serialised (never two consumes of the same wait in
+ * One wait for the permits of one plan; the process-wide `PermitWaiter` creates one per plan and feeds it
+ * keyspace notifications. Attempts are serialised (never two consumes of the same wait in
  * flight); kicks that arrive during an attempt coalesce into one follow-up attempt. An attempt in flight is
  * never abandoned: at the deadline or on abort its result is awaited, and a consume that succeeded wins.
  */
-export class PermitWait {
+export class PlanPermitWait {
   readonly promise: Promise<PermitWaitResult>;
   private resolvePromise: (r: PermitWaitResult) => void = () => undefined;
   private readonly startedAt = performance.now();
@@ -49,7 +50,7 @@ export class PermitWait {
     private readonly redis: Redis,
     private readonly params: PermitWaitParams,
     readonly channels: readonly string[],
-    private readonly onDone: (w: PermitWait) => void,
+    private readonly onDone: (w: PlanPermitWait) => void,
   ) {
     this.promise = new Promise((resolve) => {
       this.resolvePromise = resolve;

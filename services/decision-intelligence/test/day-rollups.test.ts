@@ -4,7 +4,7 @@ import { createLogger, loadScripts } from "@quantum/runtime";
 import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DayRollups, dayStartMs, dayToRollUp, ROLLUP_META, rollupDay } from "../src/day-rollup.js";
+import { DayRollups, dayStartMs, dayToRollUp, ROLLUP_META, rollupDay } from "../src/day-rollups.js";
 import { P35_SCRIPTS } from "../src/scripts.js";
 import { bucketId, minuteOf } from "../src/time.js";
 

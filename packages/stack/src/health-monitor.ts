@@ -1,3 +1,4 @@
+import { errorText } from "@quantum/contracts";
 /** One GET of a service's /health (or /ready). Never throws. */
 export async function probe(
   port: number,
@@ -11,7 +12,7 @@ export async function probe(
     return { ok: res.status === 200, status: res.status, detail: body };
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
-    return { ok: false, status: null, detail: `${err instanceof Error ? err.message : String(err)}${cause}` };
+    return { ok: false, status: null, detail: `${errorText(err)}${cause}` };
   }
 }
 

@@ -11,9 +11,8 @@ import {
   renderContext,
 } from "@quantum/contracts";
 import type { ApplyMetrics } from "@quantum/metrics";
-import type { Logger } from "@quantum/runtime";
+import { type Logger, sleep } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { sleep } from "./locks.js";
 import { type PublishResultOutcome, publishResultOnce } from "./publish-once.js";
 
 /** The order fields of a result (present when an order was sent and exists at the venue). */

@@ -5,7 +5,7 @@ import type { Logger } from "@quantum/runtime";
 import { Decimal } from "decimal.js";
 import type { Redis } from "ioredis";
 import type { ApplyConfig, CrashPoint } from "../config.js";
-import type { ResultSpec } from "../results.js";
+import type { ResultSpec } from "../result-publisher.js";
 import { markUnknown, noteOnClaimed, RECORD_EXTRA, type StoredRecord } from "./execution-record.js";
 import type { Finisher, ProtectiveStopEntry } from "./finisher.js";
 import { type OrderEnd, type OrderSender, RECOVERY_RESOLVE_DELAYS_MS } from "./order-sender.js";
