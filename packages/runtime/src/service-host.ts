@@ -11,7 +11,9 @@ import {
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type ConsumerHeartbeat, claimConsumerName } from "./consumer-heartbeat.js";
+import { loadScripts } from "./lua-scripts.js";
 import { closeRedis, createRedis, type RedisConnectionConfig, redisHealthy, redisReady } from "./redis.js";
+import { RUNTIME_SCRIPTS } from "./runtime-scripts.js";
 import { onShutdown, type ShutdownControl, type ShutdownOptions } from "./shutdown.js";
 import { type StatusHeartbeat, startStatusHeartbeat } from "./status.js";
 import { consumerName } from "./streams.js";
@@ -166,6 +168,8 @@ async function startHost(
     return healthReport({ redis: { ok: redisOk }, ...(await parts.checks(redisOk)) });
   };
   try {
+    // The host's own scripts (the consumer-name claim) first, then the service's table.
+    loadScripts(redis, [RUNTIME_SCRIPTS]);
     await o.scripts?.(redis);
     parts = await o.parts({
       registry,

@@ -6,7 +6,9 @@ import {
   ConsumerNameInUseError,
   claimConsumerName,
   createServiceHost,
+  loadScripts,
   type RedisConnectionConfig,
+  RUNTIME_SCRIPTS,
   runService,
   type ServiceHostStartOptions,
   type ServiceParts,
@@ -151,6 +153,7 @@ describe("service host (real Redis)", () => {
 
   it("refuses to start when another live instance holds the consumer name; the parts never start", async () => {
     const r = server.client(3);
+    loadScripts(r, [RUNTIME_SCRIPTS]);
     const key = keys.consumerHeartbeat("host-c", "c-1");
     const other = await claimConsumerName(r, {
       service: "host-c",
@@ -231,6 +234,7 @@ describe("service host (real Redis)", () => {
 
   it("runService: a refused start stops what was opened and exits 1; a requested stop exits 0", async () => {
     const r = server.client(7);
+    loadScripts(r, [RUNTIME_SCRIPTS]);
     const other = await claimConsumerName(r, {
       service: "host-g",
       consumer: "g-1",
