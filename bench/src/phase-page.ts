@@ -14,6 +14,8 @@ export interface PagePhaseResult {
   readonly pageDuringDrain: Distribution;
   /** The drain of the same results as the P3.5 phase, with the page requested 10 times a second meanwhile. */
   readonly drain: P35PhaseResult;
+  /** The same drain on the same data with no page requests: the baseline the drain above is set beside. */
+  readonly drainWithoutPage: P35PhaseResult;
 }
 
 const SYMBOLS = 50;
@@ -74,10 +76,17 @@ export async function runPagePhase(
   log: (l: string) => void,
 ): Promise<PagePhaseResult> {
   const r = redis.client;
-  await r.flushall();
   const symbols = symbolNames();
-  await fillRedis(r, symbols);
-  await preloadResults(r, RESULTS, symbols);
+  const load = async () => {
+    await r.flushall();
+    await fillRedis(r, symbols);
+    await preloadResults(r, RESULTS, symbols);
+  };
+  // Baseline: the same data drained with nobody asking for the page.
+  await load();
+  const { port: _p, stop: stopQuiet, ...drainWithoutPage } = await timeDrain(root, redis, RESULTS);
+  await stopQuiet();
+  await load();
   log(`  page: ${symbols.length} symbols, ${BUCKETS} buckets, ${await r.xlen(streams.applyResult)} results`);
   const during: number[] = [];
   const drained = await timeDrain(root, redis, RESULTS, async (port, done) => {
@@ -111,6 +120,7 @@ export async function runPagePhase(
       page: distribution(idle),
       pageDuringDrain: distribution(during),
       drain,
+      drainWithoutPage,
     };
   } finally {
     await stop();

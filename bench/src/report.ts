@@ -114,6 +114,12 @@ export function figures(p: PhaseResults): Figure[] {
       },
     ),
     fig(
+      "p35_drain_page_data_results_per_sec",
+      "P3.5 drain, the page phase's data, no page requests",
+      p.page.drainWithoutPage.perSecFromServiceStart,
+      "results/s",
+    ),
+    fig(
       "p35_drain_while_page_results_per_sec",
       "P3.5 drain, 100,000 results, status page served 10x/s",
       p.page.drain.perSecFromServiceStart,
