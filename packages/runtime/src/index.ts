@@ -71,6 +71,7 @@ export {
   redisConfigShape,
   type SentinelAddress,
 } from "./redis-config.js";
+export { runMain } from "./run-main.js";
 export { compareAndDelete, RUNTIME_SCRIPTS } from "./runtime-scripts.js";
 export {
   createServiceHost,

@@ -4,6 +4,7 @@ import {
   createLogger,
   EXIT_CONFIG_INVALID,
   reportConfigCheck,
+  runMain,
   runService,
   wantsConfigCheck,
 } from "@quantum/runtime";
@@ -94,12 +95,4 @@ async function main(): Promise<number> {
   return runService(service, log, { timeoutMs: 10_000 }).done;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `${SERVICE}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain(SERVICE, main);

@@ -4,6 +4,7 @@ import {
   EXIT_CONFIG_INVALID,
   loadConfig,
   reportConfigCheck,
+  runMain,
   runService,
   wantsConfigCheck,
 } from "@quantum/runtime";
@@ -62,12 +63,4 @@ async function main(): Promise<number> {
   return ctl.done;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `${SERVICE_NAME}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain(SERVICE_NAME, main);

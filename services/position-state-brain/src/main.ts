@@ -5,6 +5,7 @@ import {
   EXIT_CONFIG_INVALID,
   loadConfig,
   reportConfigCheck,
+  runMain,
   runService,
   wantsConfigCheck,
 } from "@quantum/runtime";
@@ -63,10 +64,4 @@ async function main(): Promise<number> {
   return runService(brain, logger).done;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${SERVICE_NAME}: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(SERVICE_NAME, main);
