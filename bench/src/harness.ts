@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { streams } from "@quantum/contracts";
@@ -98,9 +98,18 @@ export async function startProc(
   Object.assign(env, opts.overrides ?? {});
   // BENCH_NODE_ARGS: node flags for the started processes only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const childLog = process.env.BENCH_CHILD_LOG;
   const child = new ManagedChild(
     { name, command: process.execPath, args: [...nodeArgs, childEntry(root, name)], env, cwd: root },
-    { onLine: () => undefined, tailLines: 30 },
+    {
+      // BENCH_CHILD_LOG=<file>: the started processes' output lines with the bench's clock (ms), e.g. beside
+      // BENCH_NODE_ARGS=--trace-gc to see where the collections fall in a phase.
+      onLine:
+        childLog === undefined
+          ? () => undefined
+          : (line: string) => appendFileSync(childLog, `${name} ${performance.now().toFixed(1)} ${line}\n`),
+      tailLines: 30,
+    },
   );
   child.start();
   if (port !== null && opts.waitReady !== false) {

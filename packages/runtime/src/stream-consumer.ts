@@ -84,7 +84,7 @@ export class StreamConsumer<T> {
     this.loop = this.run();
   }
 
-  /** Stop reading, let in-flight batches finish and ACK, then resolve. */
+  /** Stop reading, let in-flight batches (and what a waiting read returns) finish and ACK, then resolve. */
   async stop(): Promise<void> {
     if (this.state === "idle") this.state = "stopped";
     if (this.state === "running") this.state = "stopping";
@@ -157,7 +157,8 @@ export class StreamConsumer<T> {
         }
         const entries = await this.holding(granted, () => this.read(granted));
         this.recovered();
-        if (this.state !== "running") break; // entries read now stay pending: re-read at restart or claimed
+        // Entries a read returns are delivered to this consumer: they are handled even when stop() began
+        // while the read waited, rather than left pending for a restart or another consumer's claim.
         if (entries.length > 0) {
           const batch = this.dispatch(entries);
           if (!this.concurrent) await batch;

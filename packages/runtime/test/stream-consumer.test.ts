@@ -163,6 +163,37 @@ describe("StreamConsumer", () => {
     expect(c.alive()).toBe(false);
   });
 
+  it("stop() while a read is blocked: the entries that read returns are handled and acknowledged", async () => {
+    const stream = "test:stop-read";
+    const seen: number[] = [];
+    const c = consumer({
+      stream,
+      blockMs: 1000,
+      handleBatch: async (items) => {
+        seen.push(...items.map((i) => i.value));
+        return items.map((i) => i.id);
+      },
+    });
+    const blockedRead = (line: string) => / flags=b /.test(line) && / cmd=xreadgroup /.test(line);
+    await eventually(async () =>
+      String(await r.call("CLIENT", "LIST"))
+        .split("\n")
+        .some(blockedRead),
+    );
+    const stopped = c.stop();
+    // one transaction: the waiting read is served once, with all three
+    await r
+      .multi()
+      .xadd(stream, "*", "n", "1")
+      .xadd(stream, "*", "n", "2")
+      .xadd(stream, "*", "n", "3")
+      .exec();
+    await stopped;
+    // delivered to this consumer by the read that was waiting: finished now, not left for a restart or a claim
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await pendingIds(r, stream, GROUP)).toEqual([]);
+  });
+
   it("stop() while idle returns within the block time", async () => {
     const stream = "test:stop-idle";
     const c = consumer({ stream, blockMs: 300, handleBatch: async (items) => items.map((i) => i.id) });

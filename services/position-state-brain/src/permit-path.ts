@@ -1,9 +1,8 @@
 import {
   type ApplyPlan,
-  decodePositionSnapshot,
   type ExchangeVenue,
-  encodeP33Permit,
   encodePositionLedgerPatch,
+  errorText,
   keys,
   type P33Permit,
   type PositionSnapshot,
@@ -13,7 +12,16 @@ import {
 import type { P33Metrics, StreamMetrics } from "@quantum/metrics";
 import { deadLetterFields, type Logger, type StreamItem, xaddArgs } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { ACTION_FACTORS, evaluatePlan } from "./checks.js";
+import { ACTION_FACTORS } from "./checks.js";
+import {
+  type PendingPermit,
+  type PermitRules,
+  permitsFor,
+  type SymbolState,
+  symbolStateOf,
+  warmUpPermitPath,
+  writePermitsArgs,
+} from "./permit-batch.js";
 import type { PlanEntry } from "./plan-entry.js";
 import { initLedgerArgs, parseInitLedgerReply } from "./scripts.js";
 import { LEDGER_INIT_SOURCE, type SnapshotService } from "./snapshot-service.js";
@@ -26,30 +34,14 @@ export interface PermitPathOptions {
   cooldownSec: number;
   tolerancePct: number;
   permitTtlSec: number;
+  /** The consumer group reading apply.plan: the permit write acknowledges the batch's entries in it. */
+  group: string;
   /** The venue whose positions this instance reads; named in every allow permit. */
   venue: ExchangeVenue;
   metrics: P33Metrics;
   streamMetrics: StreamMetrics;
   service: string;
   logger: Logger;
-}
-
-/** What P3.3 knows about one symbol while evaluating a batch. */
-interface SymbolState {
-  snapshot: PositionSnapshot | null;
-  ledgerAmtRaw: string | null;
-  /** The ledger's `last_result_plan_id`: the last fill the ledger has applied (the permit's basis). */
-  ledgerResultPlanId: string | null;
-  cooldownRaw: string | null;
-  holdRaw: string | null;
-}
-
-/** One permit to write (SET NX EX) and what to report once it is written. */
-interface PendingPermit {
-  id: string;
-  planId: string;
-  symbol: string;
-  permit: P33Permit;
 }
 
 /** Label value of a symbol: allowlisted symbols by name, anything else `other` (bounded labels). */
@@ -74,22 +66,42 @@ export class PermitPath {
   private readonly allow: ReadonlySet<string>;
   private readonly log: Logger;
 
+  private readonly rules: PermitRules;
+
   constructor(opts: PermitPathOptions) {
     this.o = opts;
     this.allow = new Set(opts.allowlist);
     this.log = opts.logger.child({ component: "permit-path" });
+    this.rules = {
+      allow: this.allow,
+      stepSize: (symbol) => opts.snapshots.stepSize(symbol),
+      staleThresholdSec: opts.staleThresholdSec,
+      cooldownSec: opts.cooldownSec,
+      tolerancePct: opts.tolerancePct,
+      venue: opts.venue,
+    };
   }
 
-  /** StreamConsumer handler: resolves to the ids whose effect (permit, dead letter or nothing) is written. */
+  /** Optimise the batch's pure steps before the first plan (see `warmUpPermitPath`); logs how long it took. */
+  warmUp(): void {
+    const t0 = performance.now();
+    const built = warmUpPermitPath(this.rules);
+    this.log.info({ ...built, ms: Math.round(performance.now() - t0) }, "permit path warmed up");
+  }
+
+  /**
+   * StreamConsumer handler (`handlerAcks`): resolves to the ids whose effect (permit, dead letter or nothing)
+   * is written and that are acknowledged, in the same step as the permits.
+   */
   readonly handleBatch = async (items: StreamItem<PlanEntry>[]): Promise<string[]> => {
-    const ack: string[] = [];
+    const done: string[] = [];
     const plans: Array<{ id: string; plan: ApplyPlan }> = [];
     const malformed: Array<{ id: string; entry: Extract<PlanEntry, { kind: "malformed" }> }> = [];
     for (const item of items) {
       const e = item.value;
       if (e.kind === "malformed") malformed.push({ id: item.id, entry: e });
       else if (e.plan.decision === "EXECUTE") plans.push({ id: item.id, plan: e.plan });
-      else ack.push(item.id); // SKIP / BLOCKED / ERROR: nobody waits for a P3.3 permit
+      else done.push(item.id); // SKIP / BLOCKED / ERROR: nobody waits for a P3.3 permit
     }
     const symbols = [
       ...new Set(
@@ -101,70 +113,14 @@ export class PermitPath {
     const state = await this.readState(symbols);
     const nowMs = Date.now();
     const createdAt = nowMs / 1000;
-    const pending: PendingPermit[] = plans.map(({ id, plan }) => {
-      const s = state.get(plan.symbol);
-      const verdict = evaluatePlan({
-        symbol: plan.symbol,
-        action: plan.action,
-        ...(plan.positionSide !== undefined ? { positionSide: plan.positionSide } : {}),
-        allowlist: this.allow,
-        snapshot: s?.snapshot ?? null,
-        stepSize: this.o.snapshots.stepSize(plan.symbol),
-        ledgerAmtRaw: s?.ledgerAmtRaw ?? null,
-        cooldownRaw: s?.cooldownRaw ?? null,
-        holdRaw: s?.holdRaw ?? null,
-        nowMs,
-        staleThresholdSec: this.o.staleThresholdSec,
-        cooldownSec: this.o.cooldownSec,
-        tolerancePct: this.o.tolerancePct,
-      });
-      const permit: P33Permit = verdict.allow
-        ? {
-            allow: true,
-            symbol: plan.symbol,
-            safeQty: verdict.safeQty,
-            exchangePositionAmt: verdict.exchangeAmt,
-            ledgerAmt: verdict.ledgerAmt,
-            createdAt,
-            reason: "sanity_checks_passed",
-            venue: this.o.venue,
-            positionSide: verdict.positionSide,
-            ledgerResultPlanId: s?.ledgerResultPlanId ?? null,
-            snapshotTs: s?.snapshot?.tsEpoch ?? null,
-          }
-        : { allow: false, symbol: plan.symbol, reason: verdict.reason, context: verdict.context, createdAt };
-      return { id, planId: plan.planId, symbol: plan.symbol, permit };
-    });
-    ack.push(...(await this.write(pending, malformed, createdAt)));
-    return ack;
+    const pending = permitsFor(plans, state, this.rules, nowMs);
+    return this.write(pending, malformed, done, createdAt);
   };
 
-  /** Snapshot, ledger, cooldown and hold of every symbol in one pipeline; missing pieces filled in. */
+  /** Snapshot, ledger, cooldown and hold of every symbol in one command; missing pieces filled in. */
   private async readState(symbols: readonly string[]): Promise<Map<string, SymbolState>> {
-    const out = new Map<string, SymbolState>();
+    const out = await this.readStoredState(symbols);
     if (symbols.length === 0) return out;
-    const pipe = this.o.redis.pipeline();
-    for (const s of symbols) {
-      pipe.hgetall(keys.positionSnapshot(s));
-      pipe.hmget(keys.positionLedger(s), "last_known_amt", "last_result_plan_id");
-      pipe.get(keys.cooldownLastExecTs(s));
-      pipe.get(keys.reconcileHold(s));
-    }
-    const rows = (await pipe.exec()) ?? [];
-    symbols.forEach((symbol, i) => {
-      const snap = decodePositionSnapshot(replyOf(rows, 4 * i));
-      const [ledgerAmtRaw = null, ledgerResultPlanId = null] = (replyOf(rows, 4 * i + 1) ?? []) as (
-        | string
-        | null
-      )[];
-      out.set(symbol, {
-        snapshot: snap.ok ? snap.value : null,
-        ledgerAmtRaw,
-        ledgerResultPlanId,
-        cooldownRaw: replyOf(rows, 4 * i + 2) as string | null,
-        holdRaw: replyOf(rows, 4 * i + 3) as string | null,
-      });
-    });
     const missing = symbols.filter((s) => this.o.snapshots.needsFetch(s, out.get(s)?.snapshot ?? null));
     if (missing.length > 0) {
       const fetched = await this.o.snapshots.fetchOnDemand();
@@ -175,6 +131,31 @@ export class PermitPath {
       }
     }
     await this.initMissingLedgers(out);
+    return out;
+  }
+
+  /** What Redis holds for these symbols (readPermitState.lua): one command, nothing fetched or written. */
+  private async readStoredState(symbols: readonly string[]): Promise<Map<string, SymbolState>> {
+    const out = new Map<string, SymbolState>();
+    if (symbols.length === 0) return out;
+    const stateKeys: string[] = [];
+    for (const s of symbols) {
+      stateKeys.push(
+        keys.positionSnapshot(s),
+        keys.positionLedger(s),
+        keys.cooldownLastExecTs(s),
+        keys.reconcileHold(s),
+      );
+    }
+    const rows = await this.o.redis.quantumReadPermitState(stateKeys.length, ...stateKeys);
+    if (!Array.isArray(rows) || rows.length !== symbols.length) {
+      throw new Error(
+        `readPermitState: ${symbols.length} symbols, reply ${JSON.stringify(rows)?.slice(0, 200)}`,
+      );
+    }
+    symbols.forEach((symbol, i) => {
+      out.set(symbol, symbolStateOf(rows[i]));
+    });
     return out;
   }
 
@@ -200,62 +181,88 @@ export class PermitPath {
     });
   }
 
-  /** One pipeline: dead letters, deny permits of malformed plans, every evaluated permit (SET NX EX). */
+  /**
+   * Dead letters of malformed entries first (a pipeline, only when there are any), then one command that
+   * writes every permit (SET NX EX; deny permits of malformed plans included) and acknowledges the entries
+   * that are done: the permits', the dead-lettered ones and `done`. An entry whose dead letter failed is not
+   * acknowledged, so it is read again. Resolves to the acknowledged ids.
+   */
   private async write(
     pending: PendingPermit[],
     malformed: Array<{ id: string; entry: Extract<PlanEntry, { kind: "malformed" }> }>,
+    done: string[],
     createdAt: number,
   ): Promise<string[]> {
     const { redis, permitTtlSec, service } = this.o;
-    const pipe = redis.pipeline();
-    const ops: Array<{ id: string; kind: "deadletter" } | { id: string; kind: "permit"; p: PendingPermit }> =
-      [];
-    for (const { id, entry } of malformed) {
-      const dl = deadLetterFields({
-        stream: streams.applyPlan,
-        id,
-        service,
-        error: entry.error,
-        fields: { ...entry.fields },
+    const notDone = new Set<string>();
+    if (malformed.length > 0) {
+      const pipe = redis.pipeline();
+      for (const { id, entry } of malformed) {
+        const dl = deadLetterFields({
+          stream: streams.applyPlan,
+          id,
+          service,
+          error: entry.error,
+          fields: { ...entry.fields },
+        });
+        pipe.xadd(...xaddArgs(streams.deadLetter, dl));
+      }
+      const rows = (await pipe.exec()) ?? [];
+      let deadLettered = 0;
+      malformed.forEach(({ id, entry }, i) => {
+        const row = rows[i];
+        if (row === undefined || row[0] !== null) notDone.add(id);
+        else deadLettered++;
+        if (entry.denyPlanId !== null) {
+          const permit: P33Permit = {
+            allow: false,
+            symbol: entry.symbol,
+            reason: "invalid_plan",
+            context: { error: entry.error.slice(0, 256) },
+            createdAt,
+          };
+          pending.push({ id, planId: entry.denyPlanId, symbol: entry.symbol, permit });
+        }
       });
-      pipe.xadd(...xaddArgs(streams.deadLetter, dl));
-      ops.push({ id, kind: "deadletter" });
-      if (entry.denyPlanId !== null) {
-        const permit: P33Permit = {
-          allow: false,
-          symbol: entry.symbol,
-          reason: "invalid_plan",
-          context: { error: entry.error.slice(0, 256) },
-          createdAt,
-        };
-        pending.push({ id, planId: entry.denyPlanId, symbol: entry.symbol, permit });
+      if (deadLettered > 0) {
+        this.o.streamMetrics.deadLetter(streams.applyPlan, deadLettered);
+        this.o.streamMetrics.message(streams.applyPlan, "deadletter", deadLettered);
       }
+      if (notDone.size > 0)
+        this.log.warn({ count: notDone.size }, "dead-letter writes failed, entries stay pending");
     }
-    for (const p of pending) {
-      pipe.set(keys.p33Permit(p.planId), encodeP33Permit(p.permit), "EX", permitTtlSec, "NX");
-      ops.push({ id: p.id, kind: "permit", p });
+    const ackIds = [...new Set([...done, ...malformed.map((m) => m.id), ...pending.map((p) => p.id)])].filter(
+      (id) => !notDone.has(id),
+    );
+    if (pending.length === 0 && ackIds.length === 0) return [];
+    const args = writePermitsArgs(
+      streams.applyPlan,
+      this.o.group,
+      permitTtlSec,
+      pending,
+      keys.p33Permit,
+      ackIds,
+    );
+    let reply: unknown;
+    try {
+      reply = await redis.quantumWritePermits(pending.length + 1, ...args);
+    } catch (err) {
+      this.log.warn(
+        { err: { message: errorText(err) }, count: pending.length },
+        "permit write failed, entries stay pending",
+      );
+      return [];
     }
-    if (ops.length === 0) return [];
-    const rows = (await pipe.exec()) ?? [];
-    const failed = new Set<string>();
-    const written: PendingPermit[] = [];
-    let deadLettered = 0;
-    ops.forEach((op, i) => {
-      const row = rows[i];
-      if (row === undefined || row[0] !== null) {
-        failed.add(op.id);
-        return;
-      }
-      if (op.kind === "deadletter") deadLettered++;
-      else if (row[1] === "OK") written.push(op.p);
-    });
-    if (deadLettered > 0) {
-      this.o.streamMetrics.deadLetter(streams.applyPlan, deadLettered);
-      this.o.streamMetrics.message(streams.applyPlan, "deadletter", deadLettered);
+    if (!Array.isArray(reply) || reply.length !== pending.length) {
+      throw new Error(
+        `writePermits: ${pending.length} permits, reply ${JSON.stringify(reply)?.slice(0, 200)}`,
+      );
     }
-    this.report(written, malformed);
-    if (failed.size > 0) this.log.warn({ count: failed.size }, "permit writes failed, entries stay pending");
-    return [...new Set(ops.map((op) => op.id))].filter((id) => !failed.has(id));
+    this.report(
+      pending.filter((_, i) => reply[i] === 1),
+      malformed,
+    );
+    return ackIds;
   }
 
   private report(

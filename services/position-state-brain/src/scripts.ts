@@ -1,10 +1,15 @@
 import { type LuaScriptTable, luaScriptTable, RUNTIME_SCRIPTS } from "@quantum/runtime";
 import type { Redis, Result } from "ioredis";
 
-/** The ledger's Lua scripts; files live in this service's `lua/` dir (this module sits in src/, so `../lua/`). */
+/**
+ * P3.3's Lua scripts (the ledger's, and the permit path's batch read and write); files live in this service's
+ * `lua/` dir (this module sits in src/, so `../lua/`).
+ */
 export const P33_SCRIPTS = luaScriptTable(new URL("../lua/", import.meta.url), {
   initLedger: { numberOfKeys: 1 },
   applyLedgerResult: { numberOfKeys: 2 },
+  readPermitState: {},
+  writePermits: {},
 });
 
 /** Every script P3.3 runs, loaded on its main connection at startup (`loadScripts`). */
@@ -23,6 +28,10 @@ declare module "ioredis" {
       keepApplied: string,
       ...fieldValuePairs: string[]
     ): Result<number, Context>;
+    /** readPermitState.lua; use `PermitPath`. Args: numkeys, then 4 keys per symbol. */
+    quantumReadPermitState(numKeys: number, ...keys: string[]): Result<unknown, Context>;
+    /** writePermits.lua; use `PermitPath`. Args: numkeys, stream, permit keys…, group, ttl, values…, ids…. */
+    quantumWritePermits(numKeys: number, ...keysAndArgs: string[]): Result<unknown, Context>;
   }
 }
 

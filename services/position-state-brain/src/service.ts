@@ -95,12 +95,14 @@ export async function startPositionStateBrain(o: StartPositionStateBrainOptions)
         cooldownSec: cfg.P33_COOLDOWN_SEC,
         tolerancePct: cfg.P33_QTY_TOLERANCE_PCT,
         permitTtlSec: cfg.P33_PERMIT_TTL,
+        group: groups.p33,
         venue,
         metrics,
         streamMetrics,
         service: SERVICE_NAME,
         logger: log,
       });
+      permits.warmUp();
       const ledger = new LedgerPath({ redis: main, allowlist, metrics, logger: log });
 
       const janitorIntervalMs = Math.max(1000, Math.min(cfg.P33_CLAIM_IDLE_MS, 30_000));
@@ -117,6 +119,8 @@ export async function startPositionStateBrain(o: StartPositionStateBrainOptions)
         janitorIntervalMs,
         decode: (fields) => decodePlanEntry(fields),
         handleBatch: permits.handleBatch,
+        // the permit write acknowledges the entries it is done with, in the same command (writePermits.lua)
+        handlerAcks: true,
         logger: log,
         metrics: streamMetrics,
       });
