@@ -56,7 +56,10 @@ async function main(): Promise<number> {
       const stack = await runStackPhase(root, redis, log);
       const ms = (d: { p50: number; p99: number }) =>
         `p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms`;
-      log(`stream proposal -> result: ${ms(stack.e2e)}; hash proposal -> result: ${ms(stack.e2eHash)}`);
+      log(
+        `first proposal -> result: ${stack.e2eFirstMs.toFixed(2)} ms; stream proposal -> result: ${ms(stack.e2e)}; ` +
+          `hash proposal -> result: ${ms(stack.e2eHash)}`,
+      );
       log(`orders after the kill-switch SET: ${stack.kill.ordersAfterSet}`);
       log(
         `load ${loadavg()

@@ -79,6 +79,12 @@ export function figures(p: PhaseResults): Figure[] {
         value: 5,
       },
     ),
+    fig(
+      "e2e_first_proposal_result_ms",
+      "End-to-end: the first proposal after the stack started -> result (paper)",
+      ms(p.stack.e2eFirstMs),
+      "ms",
+    ),
     fig("e2e_proposal_result_p50_ms", "End-to-end proposal -> result p50 (paper)", ms(p.stack.e2e.p50), "ms"),
     fig(
       "e2e_proposal_result_p99_ms",
