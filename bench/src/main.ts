@@ -82,7 +82,8 @@ async function main(): Promise<number> {
       );
       log(
         `P3.3 burst of ${burst.permits} plans -> last permit: ${ms(burst.lastPermitMs)} ms ` +
-          `(${burst.allowed} allow, CPU ${ms(burst.cpuMs)} ms, peak RSS ${burst.peakRssMb.toFixed(1)} MB); load ${loadavg()
+          `(${burst.allowed} allow, CPU ${ms(burst.cpuMs)} ms, peak RSS ${burst.peakRssMb.toFixed(1)} MB; ` +
+          `a do-nothing consumer: ${ms(burst.floorLastPermitMs)} ms); load ${loadavg()
             .map((l) => l.toFixed(2))
             .join(" ")} at the end`,
       );

@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { keys, keyspaceChannel, streams } from "@quantum/contracts";
+import { ManagedChild } from "@quantum/stack";
 import { type FakeBinance, type FakeSymbolSpec, readStream, startFakeBinance } from "@quantum/testkit";
 import { executePlanArgs, proposal, seedLedger } from "./fixtures.js";
 import { type BenchRedis, type RunningProc, startProc } from "./harness.js";
@@ -41,6 +43,8 @@ export interface CrashDayResult {
     readonly allowed: number;
     /** First plan XADD → last permit key set, ms. */
     readonly lastPermitMs: number;
+    /** The same burst to the bench's floor consumer (read, one SET, XACK per plan; nothing else), ms. */
+    readonly floorLastPermitMs: number;
     readonly peakRssMb: number;
     /** CPU time (user + system) P3.3 spent from the burst to its last permit, ms. */
     readonly cpuMs: number;
@@ -226,6 +230,67 @@ export async function runP33BurstPhase(
   return measureP33Burst(root, redis, crashSymbols(), log);
 }
 
+/** XADD one EXECUTE plan per symbol in one pipeline; resolves when every permit key is set: first XADD → last SET. */
+async function burstToLastPermit(
+  redis: BenchRedis,
+  symbols: readonly string[],
+  idPrefix: string,
+): Promise<{ permits: number; lastPermitMs: number }> {
+  const sub = await redis.connection();
+  let permits = 0;
+  let lastAt = 0;
+  sub.on("pmessage", (_p: string, _channel: string, event: string) => {
+    if (event !== "set") return;
+    permits += 1;
+    lastAt = performance.now();
+  });
+  await sub.psubscribe(`${keyspaceChannel(0, keys.p33Permit(""))}*`);
+  try {
+    const pipe = redis.client.pipeline();
+    for (const [i, symbol] of symbols.entries()) {
+      const planId = `${idPrefix}${String(i).padStart(16 - idPrefix.length, "0")}`;
+      pipe.xadd(streams.applyPlan, "*", ...executePlanArgs(planId, symbol, "FULL_CLOSE_PROPOSED", 0.9));
+    }
+    const t0 = performance.now();
+    await pipe.exec();
+    await until(() => permits >= symbols.length, 30_000, "every permit");
+    return { permits, lastPermitMs: lastAt - t0 };
+  } finally {
+    await sub.punsubscribe();
+  }
+}
+
+/**
+ * The same burst to the bench's floor consumer (`floor-consumer.ts`: read, one SET per plan, XACK, nothing
+ * else), freshly started like P3.3: what the machine costs before any of P3.3's work.
+ */
+async function measureFloor(root: string, redis: BenchRedis, symbols: readonly string[]): Promise<number> {
+  let ready = false;
+  const child = new ManagedChild(
+    {
+      name: "floor-consumer",
+      command: process.execPath,
+      args: [join(root, "bench/dist/floor-consumer.js")],
+      env: { PATH: process.env.PATH ?? "", REDIS_URL: redis.url },
+      cwd: root,
+    },
+    {
+      onLine: (line: string) => {
+        if (line.trim() === "ready") ready = true;
+      },
+      tailLines: 30,
+    },
+  );
+  child.start();
+  try {
+    await until(() => ready || !child.running, 30_000, "the floor consumer to start");
+    if (!ready) throw new Error(`floor consumer exited: ${child.tail().join("\n")}`);
+    return (await burstToLastPermit(redis, symbols, "f")).lastPermitMs;
+  } finally {
+    await child.stop(5_000);
+  }
+}
+
 async function measureP33Burst(
   root: string,
   redis: BenchRedis,
@@ -233,43 +298,31 @@ async function measureP33Burst(
   log: (l: string) => void,
 ): Promise<CrashDayResult["p33"]> {
   const fake = await openFake(specs);
-  const r = redis.client;
   const symbols = specs.map((s) => s.symbol);
   let proc: RunningProc | null = null;
   try {
     proc = await startP33OnFake(root, redis, fake, symbols);
-    const sub = await redis.connection();
-    const prefix = keyspaceChannel(0, keys.p33Permit(""));
-    let permits = 0;
-    let lastAt = 0;
-    sub.on("pmessage", (_p: string, _channel: string, event: string) => {
-      if (event !== "set") return;
-      permits += 1;
-      lastAt = performance.now();
-    });
-    await sub.psubscribe(`${prefix}*`);
-    const pipe = r.pipeline();
-    for (const [i, symbol] of symbols.entries()) {
-      const planId = `c${String(i).padStart(15, "0")}`;
-      pipe.xadd(streams.applyPlan, "*", ...executePlanArgs(planId, symbol, "FULL_CLOSE_PROPOSED", 0.9));
-    }
-    const cpuBefore = cpuMsOf(proc.child.pid);
-    const t0 = performance.now();
-    await pipe.exec();
-    await until(() => permits >= SYMBOLS, 30_000, "every permit");
-    const cpuAfter = cpuMsOf(proc.child.pid);
-    await sub.punsubscribe();
+    const pid = proc.child.pid;
+    const cpuBefore = cpuMsOf(pid);
+    const burst = await burstToLastPermit(redis, symbols, "c");
+    const cpuAfter = cpuMsOf(pid);
     const metrics = await (await fetch(`http://127.0.0.1:${proc.port}/metrics`)).text();
     const allowed = metricSum(metrics, "p33_permit_allow_total");
-    const result = {
-      permits,
+    const peakRssMb = memoryOf(pid)?.peakMb ?? Number.NaN;
+    await proc.child.stop(12_000);
+    proc = null;
+    const floorMs = await measureFloor(root, redis, symbols);
+    log(
+      `  P3.3: ${burst.permits} permits (${allowed} allow) for ${SYMBOLS} plans; floor consumer ${floorMs.toFixed(1)} ms`,
+    );
+    return {
+      permits: burst.permits,
       allowed,
-      lastPermitMs: lastAt - t0,
-      peakRssMb: memoryOf(proc.child.pid)?.peakMb ?? Number.NaN,
+      lastPermitMs: burst.lastPermitMs,
+      floorLastPermitMs: floorMs,
+      peakRssMb,
       cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN,
     };
-    log(`  P3.3: ${permits} permits (${allowed} allow) for ${SYMBOLS} plans`);
-    return result;
   } finally {
     await proc?.child.stop(12_000);
     await fake.close();

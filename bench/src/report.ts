@@ -229,6 +229,12 @@ export function crashDayFigures(c: CrashDayResult): Figure[] {
       { op: "<=", value: 50 },
     ),
     fig(
+      "crash_day_floor_last_permit_ms",
+      `Crash day: the same burst to a do-nothing consumer (read, one SET, XACK) -> last key`,
+      round(c.p33.floorLastPermitMs, 3),
+      "ms",
+    ),
+    fig(
       "crash_day_p33_burst_cpu_ms",
       `Crash day: P3.3 CPU time for the burst of ${n} plans`,
       round(c.p33.cpuMs, 0),
