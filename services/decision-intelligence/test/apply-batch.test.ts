@@ -1,14 +1,13 @@
 import { groups, keys, streams } from "@quantum/contracts";
-import { loadScripts, type StreamItem } from "@quantum/runtime";
-import { startTestRedis, type TestRedis } from "@quantum/testkit";
+import type { StreamItem } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { applyBatch, BUCKET_TTL_SEC, UNKNOWN_MISSING_MEMBER } from "../src/batch.js";
 import { type NormalizedResult, normalizeResult } from "../src/normalize.js";
 import { ScriptReplyError } from "../src/script-reply-error.js";
-import { P35_SCRIPTS } from "../src/scripts.js";
+import { scriptedRedis } from "./support.js";
 
-let server: TestRedis;
+const redis = scriptedRedis();
 let r: Redis;
 const STREAM = streams.applyResult;
 const GROUP = groups.p35;
@@ -16,16 +15,8 @@ const T0 = 1769929500; // 2026-02-01T07:05:00Z → bucket 202602010705
 const BUCKET = keys.p35Bucket("202602010705");
 const opts = { stream: STREAM, group: GROUP, symbolBreakdown: true };
 
-beforeAll(async () => {
-  server = await startTestRedis();
-  r = server.client();
-  loadScripts(r, [P35_SCRIPTS]);
-});
-afterAll(async () => {
-  await server.stop();
-});
 beforeEach(async () => {
-  await r.flushdb();
+  r = redis.client();
   await r.xgroup("CREATE", STREAM, GROUP, "0", "MKSTREAM");
 });
 
@@ -124,8 +115,7 @@ describe("applyBatch (one atomic script: buckets + status + XACK)", () => {
     const ids = await add(50, (i) => ({ symbol: "BNBUSDT", decision: "SKIP", timestamp: String(T0 + i) }));
     const items = await read("c1");
     await r.xclaim(STREAM, GROUP, "c2", 0, ...ids);
-    const other = server.client();
-    loadScripts(other, [P35_SCRIPTS]);
+    const other = redis.newClient();
     const [a, b] = await Promise.all([applyBatch(r, items, opts), applyBatch(other, items, opts)]);
     expect(a.counted + b.counted).toBe(50);
     expect(a.skipped + b.skipped).toBe(50);

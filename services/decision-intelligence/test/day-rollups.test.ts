@@ -1,12 +1,11 @@
 import { keys, p35DayId } from "@quantum/contracts";
 import { createP35Metrics, createServiceRegistry } from "@quantum/metrics";
-import { createLogger, loadScripts } from "@quantum/runtime";
-import { startTestRedis, type TestRedis } from "@quantum/testkit";
+import { createLogger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DayRollups, dayStartMs, dayToRollUp, ROLLUP_META, rollupDay } from "../src/day-rollups.js";
-import { P35_SCRIPTS } from "../src/scripts.js";
 import { bucketId, minuteOf } from "../src/time.js";
+import { scriptedRedis } from "./support.js";
 
 /** Two days ago (UTC): the rollup's retention is counted from the end of its day, so the day must be recent. */
 const DAY_START = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
@@ -28,18 +27,10 @@ describe("day ids", () => {
 });
 
 describe("rollupDay against Redis", () => {
-  let server: TestRedis;
+  const redis = scriptedRedis();
   let r: Redis;
-  beforeAll(async () => {
-    server = await startTestRedis();
-    r = server.client();
-    loadScripts(r, [P35_SCRIPTS]);
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-  beforeEach(async () => {
-    await r.flushdb();
+  beforeEach(() => {
+    r = redis.client();
   });
 
   /** Buckets at the first and last minute of DAY and in the minutes around it; returns DAY's sums. */
@@ -92,8 +83,7 @@ describe("rollupDay against Redis", () => {
 
   it("of eight concurrent writers exactly one writes", async () => {
     const expected = await writeDay();
-    const clients = Array.from({ length: 8 }, () => server.client());
-    for (const c of clients) loadScripts(c, [P35_SCRIPTS]);
+    const clients = Array.from({ length: 8 }, () => redis.newClient());
     const outs = await Promise.all(
       clients.map((c, i) => rollupDay(c, DAY, { retentionDays: 90, writer: `w${i}` })),
     );

@@ -9,17 +9,21 @@ import {
   type P35Alert,
   streams,
 } from "@quantum/contracts";
+import { loadScripts } from "@quantum/runtime";
 import {
   eventually,
   freePort,
   type ServiceProcess,
   startServiceProcess,
+  startTestRedis,
   type TestRedis,
   waitServiceReady,
 } from "@quantum/testkit";
 import type { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { bucketFieldsOf } from "../src/batch.js";
 import { normalizeResult } from "../src/normalize.js";
+import { P35_SCRIPTS } from "../src/scripts.js";
 import { bucketIdOfSec } from "../src/time.js";
 
 /** The built service (tests run the real process: build first). */
@@ -277,4 +281,37 @@ export async function alerts(redis: Redis): Promise<P35Alert[]> {
     if (!d.ok) throw d.error;
     return d.value;
   });
+}
+
+/**
+ * A Redis of its own for the calling file or describe block, with P3.5's scripts loaded and flushed before
+ * each test (the hooks are registered where it is called). `client()` is the shared client; `newClient()` a
+ * further connection with the scripts, for tests that race clients.
+ */
+export function scriptedRedis(): { client: () => Redis; newClient: () => Redis } {
+  let server: TestRedis | null = null;
+  let r: Redis | null = null;
+  const newClient = (): Redis => {
+    if (server === null) throw new Error("scriptedRedis: used outside its tests");
+    const c = server.client();
+    loadScripts(c, [P35_SCRIPTS]);
+    return c;
+  };
+  beforeAll(async () => {
+    server = await startTestRedis();
+    r = newClient();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await r?.flushdb();
+  });
+  return {
+    client: () => {
+      if (r === null) throw new Error("scriptedRedis: used outside its tests");
+      return r;
+    },
+    newClient,
+  };
 }

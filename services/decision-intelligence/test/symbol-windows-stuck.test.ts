@@ -1,15 +1,13 @@
 import { keys } from "@quantum/contracts";
 import { createP35Metrics, createServiceRegistry } from "@quantum/metrics";
-import { createLogger, loadScripts } from "@quantum/runtime";
-import { startTestRedis, type TestRedis } from "@quantum/testkit";
+import { createLogger } from "@quantum/runtime";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { P35_SCRIPTS } from "../src/scripts.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { findStuck, StuckDetector } from "../src/stuck-detector.js";
 import { aggregateSymbols, aggregateSymbolWindows, recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import { type BucketHash, readBuckets, windowMinutes } from "../src/windows.js";
-import { alerts } from "./support.js";
+import { alerts, scriptedRedis } from "./support.js";
 
 const NOW_MS = Date.UTC(2026, 1, 1, 7, 5, 30);
 const NOW_MIN = minuteOf(NOW_MS);
@@ -107,18 +105,10 @@ describe("per-symbol windows (pure)", () => {
 });
 
 describe("per-symbol windows and the stuck check against Redis", () => {
-  let server: TestRedis;
+  const redis = scriptedRedis();
   let r: Redis;
-  beforeAll(async () => {
-    server = await startTestRedis();
-    r = server.client();
-    loadScripts(r, [P35_SCRIPTS]);
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-  beforeEach(async () => {
-    await r.flushdb();
+  beforeEach(() => {
+    r = redis.client();
   });
 
   it("replaces the per-symbol hashes with the other windows, with a TTL, and deletes them when empty", async () => {

@@ -1,10 +1,7 @@
 import { decodeP35Alert, keys, streams } from "@quantum/contracts";
-import { loadScripts } from "@quantum/runtime";
-import { startTestRedis, type TestRedis } from "@quantum/testkit";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { type AlertRules, alertOf, evaluateAlerts, gateSeverity, raiseAlert } from "../src/alerts.js";
-import { P35_SCRIPTS } from "../src/scripts.js";
 import { recomputeAllWindows } from "../src/symbol-windows.js";
 import { bucketId, minuteOf } from "../src/time.js";
 import {
@@ -14,6 +11,7 @@ import {
   type WindowSnapshot,
   windowMinutes,
 } from "../src/windows.js";
+import { scriptedRedis } from "./support.js";
 
 const NOW_MS = Date.UTC(2026, 1, 1, 7, 5, 30); // 07:05:30 UTC
 const NOW_MIN = minuteOf(NOW_MS);
@@ -131,18 +129,10 @@ describe("alert rules (pure)", () => {
 });
 
 describe("windows and alerts against Redis", () => {
-  let server: TestRedis;
+  const redis = scriptedRedis();
   let r: Redis;
-  beforeAll(async () => {
-    server = await startTestRedis();
-    r = server.client();
-    loadScripts(r, [P35_SCRIPTS]);
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-  beforeEach(async () => {
-    await r.flushdb();
+  beforeEach(() => {
+    r = redis.client();
   });
 
   it("writes counts and the top-50 ZSET with a 24 h TTL and deletes an empty window's keys", async () => {
