@@ -36,8 +36,9 @@ async function main(): Promise<void> {
     if (entries.length === 0) continue;
     const pipe = write.pipeline();
     for (const [, fields] of entries) {
-      const planId = fields[fields.indexOf("plan_id") + 1] ?? "";
-      pipe.set(keys.p33Permit(planId), "floor", "EX", 60, "NX");
+      const at = fields.indexOf("plan_id");
+      const planId = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
+      if (planId !== undefined) pipe.set(keys.p33Permit(planId), "floor", "EX", 60, "NX");
     }
     pipe.xack(streams.applyPlan, groups.p33, ...entries.map(([id]) => id));
     await pipe.exec();

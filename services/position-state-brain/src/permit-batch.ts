@@ -5,8 +5,10 @@ import {
   encodeApplyPlan,
   encodeP33Permit,
   fieldsToRecord,
+  keys,
   type P33Permit,
   type PositionSnapshot,
+  streams,
 } from "@quantum/contracts";
 import { evaluatePlan } from "./checks.js";
 import { decodePlanEntry } from "./plan-entry.js";
@@ -108,17 +110,15 @@ export function permitsFor(
   });
 }
 
-/** Keys and arguments of writePermits.lua (after numkeys): stream, permit keys, group, TTL, values, ids. */
+/** Keys and arguments of writePermits.lua (after numkeys): apply.plan, permit keys, group, TTL, values, ids. */
 export function writePermitsArgs(
-  stream: string,
   group: string,
   ttlSec: number,
   pending: readonly PendingPermit[],
-  permitKey: (planId: string) => string,
   ackIds: readonly string[],
 ): string[] {
-  const args: string[] = [stream];
-  for (const p of pending) args.push(permitKey(p.planId));
+  const args: string[] = [streams.applyPlan];
+  for (const p of pending) args.push(keys.p33Permit(p.planId));
   args.push(group, String(ttlSec));
   for (const p of pending) args.push(encodeP33Permit(p.permit));
   for (const id of ackIds) args.push(id);
@@ -141,11 +141,12 @@ export function warmUpPermitPath(rules: PermitRules, plans = WARM_UP_PLANS): { a
   const nowMs = Date.now();
   const warmRules: PermitRules = { ...rules, allow: new Set([WARM_SYMBOL]), stepSize: () => "0.001" };
   const actions = ["FULL_CLOSE_PROPOSED", "PARTIAL_75", "PARTIAL_50", "UPDATE_SL"];
-  const states: string[][][] = [
-    [["position_amt", "1.5"], ["1.5"]],
-    [["position_amt", "-2.25"], ["-2.25"]],
-    [["position_amt", "0.75"], ["0.5"]],
-    [["position_amt", "0.2", "long_amt", "0.5", "short_amt", "-0.3"], ["0.2"]],
+  // one-way long and short, a ledger that disagrees, and a hedge account with both legs open
+  const positions = [
+    { amounts: ["position_amt", "1.5"], ledger: "1.5" },
+    { amounts: ["position_amt", "-2.25"], ledger: "-2.25" },
+    { amounts: ["position_amt", "0.75"], ledger: "0.5" },
+    { amounts: ["position_amt", "0.2", "long_amt", "0.5", "short_amt", "-0.3"], ledger: "0.2" },
   ];
   const built = { allow: 0, deny: 0 };
   for (let i = 0; i < plans; i++) {
@@ -172,10 +173,10 @@ export function warmUpPermitPath(rules: PermitRules, plans = WARM_UP_PLANS): { a
       }),
     ).value;
     if (entry.kind !== "plan") continue;
-    const [snapshotFields = [], [ledger] = []] = states[i % states.length] ?? [];
+    const position = positions[i % positions.length] ?? { amounts: [], ledger: null };
     const row = [
       [
-        ...snapshotFields,
+        ...position.amounts,
         "side",
         i % 2 === 0 ? "LONG" : "SHORT",
         "entry_price",
@@ -191,14 +192,14 @@ export function warmUpPermitPath(rules: PermitRules, plans = WARM_UP_PLANS): { a
         "source",
         rules.venue,
       ],
-      ledger ?? null,
+      position.ledger,
       null,
       i % 7 === 0 ? String(nowMs) : null,
       i % 11 === 0 ? "operator" : null,
     ];
     const state = new Map([[WARM_SYMBOL, symbolStateOf(row)]]);
     const pending = permitsFor([{ id: `${nowMs}-${i}`, plan: entry.plan }], state, warmRules, nowMs);
-    writePermitsArgs("warm", "warm", 60, pending, (id) => id, []);
+    writePermitsArgs("warm-up", 60, pending, []);
     for (const p of pending) built[p.permit.allow ? "allow" : "deny"]++;
   }
   return built;

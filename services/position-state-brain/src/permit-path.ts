@@ -117,25 +117,8 @@ export class PermitPath {
     return this.write(pending, malformed, done, createdAt);
   };
 
-  /** Snapshot, ledger, cooldown and hold of every symbol in one command; missing pieces filled in. */
+  /** Snapshot, ledger, cooldown and hold of every symbol in one command (readPermitState.lua); missing pieces filled in. */
   private async readState(symbols: readonly string[]): Promise<Map<string, SymbolState>> {
-    const out = await this.readStoredState(symbols);
-    if (symbols.length === 0) return out;
-    const missing = symbols.filter((s) => this.o.snapshots.needsFetch(s, out.get(s)?.snapshot ?? null));
-    if (missing.length > 0) {
-      const fetched = await this.o.snapshots.fetchOnDemand();
-      for (const s of missing) {
-        const st = out.get(s);
-        const snap = fetched?.get(s);
-        if (st !== undefined && st.snapshot === null && snap !== undefined) st.snapshot = snap;
-      }
-    }
-    await this.initMissingLedgers(out);
-    return out;
-  }
-
-  /** What Redis holds for these symbols (readPermitState.lua): one command, nothing fetched or written. */
-  private async readStoredState(symbols: readonly string[]): Promise<Map<string, SymbolState>> {
     const out = new Map<string, SymbolState>();
     if (symbols.length === 0) return out;
     const stateKeys: string[] = [];
@@ -156,6 +139,16 @@ export class PermitPath {
     symbols.forEach((symbol, i) => {
       out.set(symbol, symbolStateOf(rows[i]));
     });
+    const missing = symbols.filter((s) => this.o.snapshots.needsFetch(s, out.get(s)?.snapshot ?? null));
+    if (missing.length > 0) {
+      const fetched = await this.o.snapshots.fetchOnDemand();
+      for (const s of missing) {
+        const st = out.get(s);
+        const snap = fetched?.get(s);
+        if (st !== undefined && st.snapshot === null && snap !== undefined) st.snapshot = snap;
+      }
+    }
+    await this.initMissingLedgers(out);
     return out;
   }
 
@@ -235,14 +228,7 @@ export class PermitPath {
       (id) => !notDone.has(id),
     );
     if (pending.length === 0 && ackIds.length === 0) return [];
-    const args = writePermitsArgs(
-      streams.applyPlan,
-      this.o.group,
-      permitTtlSec,
-      pending,
-      keys.p33Permit,
-      ackIds,
-    );
+    const args = writePermitsArgs(this.o.group, permitTtlSec, pending, ackIds);
     let reply: unknown;
     try {
       reply = await redis.quantumWritePermits(pending.length + 1, ...args);
